@@ -1,0 +1,28 @@
+using MaaS.Core.Registry;
+using MaaS.Core.Sessions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace MaaS.Core;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>Registers the repository, registry, session loader and execution provider, with validated options.</summary>
+    public static IServiceCollection AddMaaSCore(this IServiceCollection services)
+    {
+        services.AddOptions<MaaSOptions>()
+            .BindConfiguration(MaaSOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(
+                options => Directory.Exists(options.ModelRepository),
+                $"{MaaSOptions.SectionName}:ModelRepository must name an existing directory (CLI --model-repository)")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IExecutionProviderFactory, CpuExecutionProviderFactory>();
+        services.TryAddSingleton<OnnxModelLoader>();
+        services.TryAddSingleton<ModelRegistry>();
+        services.AddSingleton<RepositoryLoader>();
+        services.AddHostedService(provider => provider.GetRequiredService<RepositoryLoader>());
+        return services;
+    }
+}

@@ -1,0 +1,20 @@
+namespace MaaS.Core;
+
+/// <summary>What went wrong, in the terms a client acts on. The host maps each kind to one HTTP status.</summary>
+public enum FailureKind
+{
+    /// <summary>The request is malformed or does not fit the model (400).</summary>
+    InvalidInput,
+
+    /// <summary>No model of that name (404).</summary>
+    ModelNotFound,
+
+    /// <summary>The model exists, the version does not (404).</summary>
+    VersionNotFound,
+
+    /// <summary>The model or version exists but cannot serve now: loading, failed, unloaded (503).</summary>
+    NotReady,
+
+    /// <summary>The request body or a tensor is over a configured limit (413).</summary>
+    PayloadTooLarge,
+}

@@ -1,0 +1,275 @@
+using System.Text;
+using System.Text.Json;
+using MaaS.Core.Tensors;
+
+namespace MaaS.Core.Inference;
+
+/// <summary>
+/// Parses an Open Inference Protocol V2 request (JSON header plus, with the binary tensor data extension, the bytes
+/// that follow it) straight into pooled tensor buffers, validating each input against the model before its data is
+/// decoded, so a wrong name, datatype or shape costs no allocation.
+/// </summary>
+public static partial class InferRequestReader
+{
+    /// <summary>Triton's JSON nesting limit.</summary>
+    public const int MaxDepth = 100;
+
+    /// <param name="json">The JSON header (the whole body when the request has no binary part).</param>
+    /// <param name="binary">The bytes after the header: binary inputs back to back, in the order of the inputs that declare them.</param>
+    /// <param name="signature">The model version the request is for.</param>
+    public static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary, ModelSignature signature)
+    {
+        var request = new InferRequest();
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
+            var state = new ParseState(signature, json.Length);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw ServingException.Invalid("request body must be a JSON object with an \"inputs\" array");
+            }
+
+            while (NextProperty(ref reader))
+            {
+                if (reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    request.Id = reader.TokenType == JsonTokenType.String
+                        ? NullIfEmpty(reader.GetString())
+                        : throw ServingException.Invalid("\"id\" must be a string");
+                }
+                else if (reader.ValueTextEquals("parameters"u8))
+                {
+                    reader.Read();
+                    ReadRequestParameters(ref reader, ref state);
+                }
+                else if (reader.ValueTextEquals("inputs"u8))
+                {
+                    reader.Read();
+                    ReadInputs(ref reader, request, binary, ref state);
+                }
+                else if (reader.ValueTextEquals("outputs"u8))
+                {
+                    reader.Read();
+                    ReadOutputs(ref reader, request, ref state);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            // A second top-level value (or garbage after the object) makes Read throw.
+            if (reader.Read())
+            {
+                throw ServingException.Invalid("unexpected content after the request's JSON object");
+            }
+
+            Complete(request, binary, ref state);
+            return request;
+        }
+        catch (JsonException ex)
+        {
+            request.Dispose();
+            throw new ServingException(FailureKind.InvalidInput, $"malformed JSON in request: {ex.Message}", ex);
+        }
+        catch (ServingException)
+        {
+            request.Dispose();
+            throw;
+        }
+    }
+
+    private static void Complete(InferRequest request, ReadOnlySpan<byte> binary, ref ParseState state)
+    {
+        if (!state.SawInputs)
+        {
+            throw ServingException.Invalid("request has no \"inputs\" array");
+        }
+
+        if (state.BinaryOffset != binary.Length)
+        {
+            throw ServingException.Invalid(
+                $"unexpected additional input data: {binary.Length - state.BinaryOffset} bytes follow the last binary input");
+        }
+
+        var signature = state.Signature;
+        foreach (var spec in signature.Inputs)
+        {
+            if (!spec.Optional && request.Inputs.FindIndex(input => input.Name == spec.Name) < 0)
+            {
+                throw ServingException.Invalid(
+                    $"missing input '{spec.Name}'; the model expects inputs: {signature.Describe(signature.Inputs)}");
+            }
+        }
+
+        if (!state.SawOutputs)
+        {
+            foreach (var spec in signature.Outputs)
+            {
+                request.Outputs.Add(new RequestedOutput(spec.Name, state.BinaryDataOutput));
+            }
+        }
+    }
+
+    private static bool NextProperty(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.PropertyName;
+    }
+
+    private static void ReadRequestParameters(ref Utf8JsonReader reader, ref ParseState state)
+    {
+        ExpectObject(ref reader, "\"parameters\"");
+        while (NextProperty(ref reader))
+        {
+            var key = reader.GetString()!;
+            reader.Read();
+            if (key.StartsWith("triton_", StringComparison.Ordinal))
+            {
+                throw ServingException.Invalid($"parameter '{key}' is reserved and cannot be set by a request");
+            }
+
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray or JsonTokenType.Null)
+            {
+                throw ServingException.Invalid($"parameter '{key}' has invalid type; expected a string, number or boolean");
+            }
+
+            if (key == "binary_data_output")
+            {
+                state.BinaryDataOutput = ReadBool(ref reader, "parameter 'binary_data_output'");
+            }
+        }
+    }
+
+    private static void ReadOutputs(ref Utf8JsonReader reader, InferRequest request, ref ParseState state)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw ServingException.Invalid("\"outputs\" must be an array of {\"name\": ...} objects");
+        }
+
+        state.SawOutputs = true;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            ExpectObject(ref reader, "each entry of \"outputs\"");
+            string? name = null;
+            var binaryData = false;
+            var classCount = 0;
+            while (NextProperty(ref reader))
+            {
+                if (reader.ValueTextEquals("name"u8))
+                {
+                    reader.Read();
+                    name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw ServingException.Invalid("output \"name\" must be a string");
+                }
+                else if (reader.ValueTextEquals("parameters"u8))
+                {
+                    reader.Read();
+                    ReadOutputParameters(ref reader, ref binaryData, ref classCount);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            request.Outputs.Add(ValidateOutput(name, binaryData, classCount, request, state.Signature));
+        }
+    }
+
+    private static void ReadOutputParameters(ref Utf8JsonReader reader, ref bool binaryData, ref int classCount)
+    {
+        ExpectObject(ref reader, "output \"parameters\"");
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("binary_data"u8))
+            {
+                reader.Read();
+                binaryData = ReadBool(ref reader, "output parameter 'binary_data'");
+            }
+            else if (reader.ValueTextEquals("classification"u8))
+            {
+                reader.Read();
+                classCount = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var count) && count >= 0
+                    ? count
+                    : throw ServingException.Invalid("output parameter 'classification' must be a non-negative integer (the number of classes to return)");
+            }
+            else if (reader.ValueTextEquals("shared_memory_region"u8))
+            {
+                throw ServingException.Invalid("shared memory outputs are not supported; use binary_data or JSON");
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    private static RequestedOutput ValidateOutput(string? name, bool binaryData, int classCount, InferRequest request, ModelSignature signature)
+    {
+        if (name is null)
+        {
+            throw ServingException.Invalid("each entry of \"outputs\" needs a \"name\"");
+        }
+
+        if (!signature.TryGetOutput(name, out var spec))
+        {
+            throw ServingException.Invalid(
+                $"unknown output '{name}'; the model's outputs are: {signature.Describe(signature.Outputs)}");
+        }
+
+        if (request.Outputs.Exists(output => output.Name == name))
+        {
+            throw ServingException.Invalid($"output '{name}' is requested more than once");
+        }
+
+        if (classCount > 0 && !Classifier.Supports(spec.DataType))
+        {
+            throw ServingException.Invalid(
+                $"output '{name}' is {spec.DataType.ToProtocolName()}; classification needs an integer, FP32 or FP64 output");
+        }
+
+        if (!binaryData && classCount == 0 && spec.DataType is TensorDataType.Fp16 or TensorDataType.Bf16)
+        {
+            throw ServingException.Invalid(
+                $"output '{name}' is {spec.DataType.ToProtocolName()}, which has no JSON form; request it with \"binary_data\": true");
+        }
+
+        return new RequestedOutput(name, binaryData, classCount);
+    }
+
+    private static bool ReadBool(ref Utf8JsonReader reader, string what) => reader.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        _ => throw ServingException.Invalid($"{what} must be true or false"),
+    };
+
+    private static void ExpectObject(ref Utf8JsonReader reader, string what)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw ServingException.Invalid($"{what} must be a JSON object");
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
+
+    /// <summary>What the parse has learnt so far; a struct so that parsing allocates nothing for it.</summary>
+    private struct ParseState(ModelSignature signature, int jsonLength)
+    {
+        public readonly ModelSignature Signature = signature;
+        public readonly int JsonLength = jsonLength;
+        public int BinaryOffset;
+        public bool BinaryDataOutput;
+        public bool SawInputs;
+        public bool SawOutputs;
+        public long BatchSize = -1;
+    }
+}

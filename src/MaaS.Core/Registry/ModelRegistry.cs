@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace MaaS.Core.Registry;
+
+/// <summary>The models being served and the state of each version. Lookups are lock-free; a change replaces a model's entry.</summary>
+public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, RegisteredModel> _models = new(StringComparer.Ordinal);
+    private volatile bool _startupComplete;
+
+    /// <summary>Every model, ordered by name.</summary>
+    public IReadOnlyList<RegisteredModel> Models => _models.Values.OrderBy(model => model.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>True once the models found at startup have been loaded (or have failed to).</summary>
+    public bool StartupComplete => _startupComplete;
+
+    /// <summary>Server readiness: startup done and, under strict readiness, every selected version READY.</summary>
+    public bool IsReady =>
+        _startupComplete
+        && (!options.Value.StrictReadiness
+            || _models.Values.All(model => model.Error is null && model.Versions.Values.All(v => v.State == ModelVersionState.Ready)));
+
+    public bool TryGetModel(string name, out RegisteredModel model) => _models.TryGetValue(name, out model!);
+
+    /// <summary>The model, or a 404 failure naming it.</summary>
+    public RegisteredModel GetModel(string name) =>
+        _models.TryGetValue(name, out var model) ? model : throw ServingException.ModelNotFound(name);
+
+    /// <summary>The version (latest READY when <paramref name="version"/> is null), or a 404 failure.</summary>
+    public ModelVersion GetVersion(string name, long? version)
+    {
+        var model = GetModel(name);
+        if (version is null)
+        {
+            return model.Latest ?? throw new ServingException(
+                FailureKind.NotReady, $"model '{name}' has no available versions{Because(model)}");
+        }
+
+        return model.Versions.TryGetValue(version.Value, out var found) ? found : throw ServingException.VersionNotFound(name, version.Value);
+    }
+
+    /// <summary>Leases a READY version for one request; 404 when unknown, 503 when it exists but cannot serve.</summary>
+    public VersionLease Acquire(string name, long? version)
+    {
+        // A concurrent swap can retire the version between lookup and acquire: look again, the entry has moved on.
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var found = GetVersion(name, version);
+            if (found.State != ModelVersionState.Ready)
+            {
+                throw new ServingException(
+                    FailureKind.NotReady,
+                    $"model '{name}' version {found.Number} is not ready: {found.State.ToString().ToUpperInvariant()}{(found.Reason is null ? "" : $" ({found.Reason})")}");
+            }
+
+            if (found.TryAcquire())
+            {
+                return new VersionLease(name, found);
+            }
+        }
+
+        throw new ServingException(FailureKind.NotReady, $"model '{name}' is being replaced; retry");
+    }
+
+    /// <summary>Adds or replaces a model; versions no longer present are retired (disposed after their last request).</summary>
+    public void Set(RegisteredModel model)
+    {
+        RegisteredModel? previous = null;
+        _models.AddOrUpdate(model.Name, model, (_, old) =>
+        {
+            previous = old;
+            return model;
+        });
+        if (previous is null)
+        {
+            return;
+        }
+
+        foreach (var old in previous.Versions.Values)
+        {
+            if (!model.Versions.TryGetValue(old.Number, out var current) || !ReferenceEquals(current, old))
+            {
+                old.Retire();
+            }
+        }
+    }
+
+    internal void MarkStartupComplete() => _startupComplete = true;
+
+    public void Dispose()
+    {
+        foreach (var model in _models.Values)
+        {
+            foreach (var version in model.Versions.Values)
+            {
+                version.Retire();
+            }
+        }
+
+        _models.Clear();
+    }
+
+    private static string Because(RegisteredModel model)
+    {
+        var reason = model.Error ?? model.Versions.Values.LastOrDefault(v => v.Reason is not null)?.Reason;
+        return reason is null ? "" : $": {reason}";
+    }
+}

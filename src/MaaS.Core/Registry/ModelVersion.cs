@@ -1,0 +1,72 @@
+using MaaS.Core.Sessions;
+
+namespace MaaS.Core.Registry;
+
+/// <summary>
+/// One version of a model in one state. Immutable apart from its lease count: a state change replaces the object.
+/// A READY version is reference-counted: the registry holds one reference, every request holds one through a
+/// <see cref="VersionLease"/>, and the session is disposed when the last reference goes.
+/// </summary>
+public sealed class ModelVersion
+{
+    private int _references;
+
+    private ModelVersion(long number, ModelVersionState state, string? reason, OnnxModel? model)
+    {
+        Number = number;
+        State = state;
+        Reason = reason;
+        Model = model;
+        _references = model is null ? 0 : 1;
+    }
+
+    public long Number { get; }
+
+    public ModelVersionState State { get; }
+
+    /// <summary>Why the version is not READY (the load error, "unloaded"); null when READY.</summary>
+    public string? Reason { get; }
+
+    internal OnnxModel? Model { get; }
+
+    public static ModelVersion Loading(long number) => new(number, ModelVersionState.Loading, null, null);
+
+    public static ModelVersion Ready(long number, OnnxModel model) => new(number, ModelVersionState.Ready, null, model);
+
+    public static ModelVersion Unavailable(long number, string reason) => new(number, ModelVersionState.Unavailable, reason, null);
+
+    /// <summary>Takes a reference for one request; false once the version has been retired and its last request ended.</summary>
+    internal bool TryAcquire()
+    {
+        var current = Volatile.Read(ref _references);
+        while (current > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Model?.Dispose();
+        }
+    }
+
+    /// <summary>Drops the registry's reference: the session is disposed once the requests still running on it end.</summary>
+    public void Retire()
+    {
+        if (Model is not null)
+        {
+            Release();
+        }
+    }
+}

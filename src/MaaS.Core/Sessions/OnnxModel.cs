@@ -1,0 +1,153 @@
+using System.Buffers;
+using MaaS.Core.Inference;
+using MaaS.Core.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace MaaS.Core.Sessions;
+
+/// <summary>
+/// A loaded model version: its ONNX Runtime session and the signature it serves. <see cref="Run"/> is safe to call
+/// concurrently (ONNX Runtime's Run is thread-safe); the session lives until the version is unloaded.
+/// </summary>
+public sealed class OnnxModel : IDisposable
+{
+    private readonly InferenceSession _session;
+
+    internal OnnxModel(InferenceSession session, ModelSignature signature, string executionProvider)
+    {
+        _session = session;
+        Signature = signature;
+        ExecutionProvider = executionProvider;
+    }
+
+    public ModelSignature Signature { get; }
+
+    /// <summary>The provider the session actually runs on ("cpu", "cuda").</summary>
+    public string ExecutionProvider { get; }
+
+    /// <summary>Runs a validated request. The caller disposes the result after encoding it.</summary>
+    public InferResult Run(InferRequest request, CancellationToken cancellationToken)
+    {
+        var count = request.Inputs.Count;
+        var names = new string[count];
+        var values = new OrtValue[count];
+        var pins = new MemoryHandle[count];
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var input = request.Inputs[i];
+                names[i] = input.Name;
+                values[i] = CreateValue(input, ref pins[i]);
+            }
+
+            var outputNames = new string[request.Outputs.Count];
+            for (var i = 0; i < outputNames.Length; i++)
+            {
+                outputNames[i] = request.Outputs[i].Name;
+            }
+
+            var results = RunSession(names, values, outputNames, cancellationToken);
+            return Wrap(results, request.Outputs);
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value?.Dispose();
+            }
+
+            foreach (var pin in pins)
+            {
+                pin.Dispose();
+            }
+        }
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> RunSession(
+        string[] names, OrtValue[] values, string[] outputNames, CancellationToken cancellationToken)
+    {
+        // One RunOptions per request: Terminate stops only the runs that share it.
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions);
+        try
+        {
+            return _session.Run(runOptions, names, values, outputNames);
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch (OnnxRuntimeException ex) when (ex.Message.StartsWith("[ErrorCode:InvalidArgument]", StringComparison.Ordinal))
+        {
+            // ONNX Runtime checks what our signature cannot express (a dim fixed inside the graph, an index out of a
+            // table's range): the request is what is wrong, and ORT's message says how.
+            throw new ServingException(FailureKind.InvalidInput, $"the model rejected the input: {ex.Message}", ex);
+        }
+    }
+
+    private static unsafe OrtValue CreateValue(InferInput input, ref MemoryHandle pin)
+    {
+        if (input.DataType == TensorDataType.Bytes)
+        {
+            var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, input.Shape);
+            ReadOnlySpan<byte> serialized = input.Data.Span;
+            for (var i = 0; !serialized.IsEmpty; i++)
+            {
+                value.StringTensorSetElementAt(BytesElements.ReadNext(ref serialized), i);
+            }
+
+            return value;
+        }
+
+        // The pooled buffer is pinned for the OrtValue's lifetime: ONNX Runtime reads the request's bytes in place.
+        pin = input.Data.Memory.Pin();
+        return OrtValue.CreateTensorValueWithData(
+            OrtMemoryInfo.DefaultInstance, input.DataType.ToOnnx(), input.Shape, (IntPtr)pin.Pointer, input.Data.Length);
+    }
+
+    private InferResult Wrap(IDisposableReadOnlyCollection<OrtValue> results, List<RequestedOutput> requested)
+    {
+        var outputs = new List<InferOutput>(requested.Count);
+        try
+        {
+            for (var i = 0; i < requested.Count; i++)
+            {
+                outputs.Add(CreateOutput(requested[i], results[i]));
+            }
+
+            return new InferResult(results, outputs);
+        }
+        catch
+        {
+            foreach (var output in outputs)
+            {
+                output.Serialized?.Dispose();
+            }
+
+            results.Dispose();
+            throw;
+        }
+    }
+
+    private InferOutput CreateOutput(RequestedOutput requested, OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        if (!TensorDataTypes.TryFromOnnx(info.ElementDataType, out var dataType))
+        {
+            throw new NotSupportedException($"output '{requested.Name}' has element type {info.ElementDataType}, which the protocol cannot carry");
+        }
+
+        if (requested.ClassCount == 0)
+        {
+            return new InferOutput(requested.Name, dataType, info.Shape, requested.Binary, value, null);
+        }
+
+        Signature.TryGetOutput(requested.Name, out var spec);
+        var (serialized, shape) = Classifier.Classify(
+            dataType, value.GetTensorDataAsSpan<byte>(), info.Shape, Signature.MaxBatchSize > 0, requested.ClassCount, spec?.Labels);
+        return new InferOutput(requested.Name, TensorDataType.Bytes, shape, requested.Binary, null, serialized);
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using MaaS.Core.Inference;
+using MaaS.Core.Registry;
+using MaaS.Server.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace MaaS.Server.Endpoints.V1;
+
+internal static class PredictV1Endpoints
+{
+    public static RouteGroupBuilder MapPredictV1(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/models").WithTags("KServe V1");
+        group.MapGet("", ListModels).WithSummary("Names of the models that can serve.");
+        group.MapGet("/{modelName}", GetModel).WithSummary("Whether the model can serve.").Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+        group.MapPost("/{modelName}:predict", PredictAsync)
+            .WithSummary("Predict: {\"instances\": [row, ...]} (rows as nested arrays, or objects keyed by input name) -> {\"predictions\": [...]}.")
+            .WithMetadata(new RequestBodyDocumentation(typeof(PredictRequestDocument)))
+            .Produces<PredictResponseDocument>()
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static Ok<ModelListResponse> ListModels(ModelRegistry registry) =>
+        TypedResults.Ok(new ModelListResponse(registry.Models.Where(model => model.Latest is not null).Select(model => model.Name).ToList()));
+
+    private static Ok<ModelStatusResponse> GetModel(string modelName, ModelRegistry registry) =>
+        TypedResults.Ok(new ModelStatusResponse(modelName, registry.GetModel(modelName).Latest is not null));
+
+    private static async Task PredictAsync(
+        HttpContext context, string modelName, ModelRegistry registry, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+    {
+        using var lease = registry.Acquire(modelName, version: null);
+        using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
+        var signature = lease.Model.Signature;
+        using var request = PredictRequestReader.Read(body.Span, signature);
+        using var result = lease.Model.Run(request, cancellationToken);
+        context.Response.ContentType = "application/json";
+        await using (var json = new Utf8JsonWriter(context.Response.BodyWriter, MaaSJsonContext.WriterOptions))
+        {
+            PredictResponseWriter.Write(json, result, signature.MaxBatchSize > 0);
+        }
+
+        await context.Response.BodyWriter.FlushAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using MaaS.Core;
+using MaaS.Core.Inference;
+using MaaS.Core.Registry;
+using MaaS.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace MaaS.Server.Endpoints.V2;
+
+internal static class InferenceV2Endpoints
+{
+    /// <summary>Length of the JSON part of a body that carries binary tensors (binary tensor data extension).</summary>
+    public const string HeaderLengthHeader = "Inference-Header-Content-Length";
+
+    public static RouteGroupBuilder MapInferenceV2(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Inference (V2)");
+        foreach (var prefix in new[] { "", ModelVersionRoute.Segment })
+        {
+            group.MapPost(prefix + "/infer", InferAsync)
+                .WithSummary("Run inference: JSON tensors, or a JSON header followed by binary tensors (Inference-Header-Content-Length). No Content-Type needed.")
+                .WithMetadata(new RequestBodyDocumentation(typeof(InferRequestDocument)))
+                .Produces<InferResponseDocument>(StatusCodes.Status200OK, "application/json", "application/octet-stream")
+                .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+                .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
+                .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+                .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return group;
+    }
+
+    // The body is read raw (tritonclient sends no Content-Type, and binary tensors follow the JSON), parsed in place,
+    // run, and the outputs are encoded straight from ONNX Runtime's tensors.
+    private static async Task InferAsync(
+        HttpContext context, string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, IOptions<LimitsOptions> limits,
+        CancellationToken cancellationToken)
+    {
+        using var lease = registry.Acquire(modelName, modelVersion.Number);
+        using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
+        var headerLength = ReadHeaderLength(context.Request, body.Length);
+        using var request = InferRequestReader.Read(body.Span[..headerLength], body.Span[headerLength..], lease.Model.Signature);
+        using var result = lease.Model.Run(request, cancellationToken);
+        await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
+    }
+
+    private static int ReadHeaderLength(HttpRequest request, int bodyLength)
+    {
+        var header = request.Headers[HeaderLengthHeader];
+        if (header.Count == 0)
+        {
+            return bodyLength;
+        }
+
+        if (!int.TryParse(header.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length > bodyLength)
+        {
+            throw ServingException.Invalid(
+                $"{HeaderLengthHeader} must be an integer from 1 to the body length ({bodyLength}); got '{header}'");
+        }
+
+        return length == 0
+            ? throw ServingException.Invalid($"{HeaderLengthHeader}: 0 (a body of raw tensor bytes without a JSON header) is not supported; send a JSON header")
+            : length;
+    }
+
+    private static async Task WriteResponseAsync(
+        HttpResponse response, InferResult result, string? id, VersionLease lease, CancellationToken cancellationToken)
+    {
+        if (!InferResponseWriter.HasBinaryOutputs(result))
+        {
+            response.ContentType = "application/json";
+            await using (var json = new Utf8JsonWriter(response.BodyWriter, MaaSJsonContext.WriterOptions))
+            {
+                InferResponseWriter.WriteJson(json, result, id, lease.ModelName, lease.VersionNumber);
+            }
+
+            await response.BodyWriter.FlushAsync(cancellationToken);
+            return;
+        }
+
+        var header = new ArrayBufferWriter<byte>(1024);
+        await using (var json = new Utf8JsonWriter(header, MaaSJsonContext.WriterOptions))
+        {
+            InferResponseWriter.WriteJson(json, result, id, lease.ModelName, lease.VersionNumber);
+        }
+
+        long length = header.WrittenCount;
+        foreach (var output in result.Outputs)
+        {
+            length += output.Binary ? output.BinarySize : 0;
+        }
+
+        response.ContentType = "application/octet-stream";
+        response.Headers[HeaderLengthHeader] = header.WrittenCount.ToString(CultureInfo.InvariantCulture);
+        response.ContentLength = length;
+        response.BodyWriter.Write(header.WrittenSpan);
+        foreach (var output in result.Outputs)
+        {
+            if (output.Binary)
+            {
+                InferResponseWriter.WriteBinary(response.BodyWriter, output);
+                await response.BodyWriter.FlushAsync(cancellationToken);
+            }
+        }
+
+        await response.BodyWriter.FlushAsync(cancellationToken);
+    }
+}

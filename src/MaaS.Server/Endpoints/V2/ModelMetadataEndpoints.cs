@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MaaS.Core.Registry;
+using MaaS.Core.Tensors;
+using MaaS.Server.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace MaaS.Server.Endpoints.V2;
+
+internal static class ModelMetadataEndpoints
+{
+    public static RouteGroupBuilder MapModelMetadata(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Models (V2)");
+        foreach (var prefix in new[] { "", ModelVersionRoute.Segment })
+        {
+            group.MapGet(prefix, GetMetadata).WithSummary("Model metadata: versions, platform, inputs and outputs (shape -1 = any size).")
+                .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+            group.MapGet(prefix + "/ready", GetReady).WithSummary("200 when the model (version) can serve, 400 when not ready, 404 when unknown.");
+            group.MapGet(prefix + "/config", GetConfig).WithSummary("The effective config.json, with what was inferred from the ONNX file filled in.")
+                .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+        }
+
+        return group;
+    }
+
+    private static Ok<ModelMetadataResponse> GetMetadata(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
+    {
+        var version = modelVersion.Number;
+        using var lease = registry.Acquire(modelName, version);
+        var model = lease.Model;
+        var signature = model.Signature;
+        var versions = version is null
+            ? registry.GetModel(modelName).ReadyVersions.Select(v => v.Number.ToString(CultureInfo.InvariantCulture)).ToList()
+            : [lease.VersionNumber.ToString(CultureInfo.InvariantCulture)];
+        return TypedResults.Ok(new ModelMetadataResponse(
+            modelName,
+            versions,
+            ModelConfigJson.Platform,
+            signature.Inputs.Select(spec => new TensorMetadata(spec.Name, spec.DataType.ToProtocolName(), signature.ProtocolShape(spec))).ToList(),
+            signature.Outputs.Select(spec => new TensorMetadata(spec.Name, spec.DataType.ToProtocolName(), signature.ProtocolShape(spec))).ToList(),
+            model.ExecutionProvider));
+    }
+
+    private static Results<Ok, JsonHttpResult<ErrorResponse>> GetReady(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
+    {
+        var version = modelVersion.Number;
+        var model = registry.GetModel(modelName);
+        var ready = version is null ? model.Latest is not null : registry.GetVersion(modelName, version).State == ModelVersionState.Ready;
+        return ready
+            ? TypedResults.Ok()
+            : TypedResults.Json(new ErrorResponse("Model version not ready"), MaaSJsonContext.Error, statusCode: StatusCodes.Status400BadRequest);
+    }
+
+    private static Ok<JsonObject> GetConfig(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
+    {
+        using var lease = registry.Acquire(modelName, modelVersion.Number);
+        var model = registry.GetModel(modelName);
+        return TypedResults.Ok(ModelConfigJson.Build(model.Directory, lease.Model.Signature));
+    }
+}

@@ -1,0 +1,24 @@
+namespace MaaS.Server.Hosting;
+
+internal static class EndpointServiceExtensions
+{
+    /// <summary>Source-generated JSON for the protocol DTOs and the OpenAPI document with examples.</summary>
+    public static IServiceCollection AddMaaSEndpoints(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, MaaSJsonContext.Default);
+            options.SerializerOptions.Encoder = MaaSJsonContext.Relaxed.Options.Encoder;
+        });
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(SwaggerSetup.Configure);
+        return services;
+    }
+
+    public static WebApplication UseMaaSSwagger(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(options => options.DocumentTitle = "MaaS API");
+        return app;
+    }
+}

@@ -1,0 +1,38 @@
+using MaaS.Core;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace MaaS.Server.Hosting;
+
+/// <summary>The one place that turns failures into status codes and <c>{"error"}</c> bodies (DESIGN.md §5).</summary>
+internal static class ErrorHandling
+{
+    public static int ToStatusCode(FailureKind kind) => kind switch
+    {
+        FailureKind.ModelNotFound or FailureKind.VersionNotFound => StatusCodes.Status404NotFound,
+        FailureKind.InvalidInput => StatusCodes.Status400BadRequest,
+        FailureKind.NotReady => StatusCodes.Status503ServiceUnavailable,
+        FailureKind.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    public static IResult Error(int statusCode, string message) =>
+        TypedResults.Json(new ErrorResponse(message), MaaSJsonContext.Error, statusCode: statusCode);
+
+    public static WebApplication UseMaaSErrorHandling(this WebApplication app)
+    {
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+
+        // Routing leaves 404 (no route) and 405 (wrong method) without a body: give them the error shape too.
+        app.UseStatusCodePages(context => WriteAsync(
+            context.HttpContext, context.HttpContext.Response.StatusCode,
+            ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
+        return app;
+    }
+
+    public static Task WriteAsync(HttpContext context, int statusCode, string message)
+    {
+        context.Response.Clear();
+        context.Response.StatusCode = statusCode;
+        return context.Response.WriteAsJsonAsync(new ErrorResponse(message), MaaSJsonContext.Error, contentType: null, context.RequestAborted);
+    }
+}

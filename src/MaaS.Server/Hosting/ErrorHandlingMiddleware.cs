@@ -1,0 +1,45 @@
+using MaaS.Core;
+
+namespace MaaS.Server.Hosting;
+
+/// <summary>Catches what a request throws and answers with the mapped status and an <c>{"error"}</c> body.</summary>
+internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (ServingException ex) when (!context.Response.HasStarted)
+        {
+            await ErrorHandling.WriteAsync(context, ErrorHandling.ToStatusCode(ex.Kind), ex.Message);
+        }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            // Kestrel's own limits: body too large (413), client too slow (408), malformed framing (400).
+            await ErrorHandling.WriteAsync(context, ex.StatusCode, ex.Message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nothing to answer, and not a server error.
+            Log.ClientAborted(logger, context.Request.Path);
+        }
+#pragma warning disable CA1031 // request boundary: a bug must cost one request a 500, never the process; logged once here
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            Log.Unhandled(logger, context.Request.Method, context.Request.Path, ex);
+            await ErrorHandling.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error");
+        }
+#pragma warning restore CA1031
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Client aborted {Path}")]
+        public static partial void ClientAborted(ILogger logger, PathString path);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+        public static partial void Unhandled(ILogger logger, string method, PathString path, Exception exception);
+    }
+}

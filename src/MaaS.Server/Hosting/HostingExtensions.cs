@@ -1,0 +1,28 @@
+namespace MaaS.Server.Hosting;
+
+internal static class HostingExtensions
+{
+    /// <summary>
+    /// Listens on port 8000 unless --urls or ASPNETCORE_URLS says otherwise, maps --model-repository to
+    /// MaaS:ModelRepository, and sets Kestrel's body limit from MaaS:Limits.
+    /// </summary>
+    public static WebApplicationBuilder AddMaaSHosting(this WebApplicationBuilder builder, string[] args)
+    {
+        builder.Configuration.AddCommandLine(
+            args,
+            new Dictionary<string, string> { ["--model-repository"] = "MaaS:ModelRepository" });
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls("http://0.0.0.0:8000");
+        }
+
+        builder.Services.AddOptions<LimitsOptions>()
+            .BindConfiguration(LimitsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<LimitsOptions>>((kestrel, limits) =>
+                kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+        return builder;
+    }
+}

@@ -1,0 +1,49 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace MaaS.Server.Hosting;
+
+internal static class LoggingExtensions
+{
+    private const string TextTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
+    /// <summary>Serilog to the console: text by default, compact JSON with MaaS:Logging:Json=true (containers). Levels from the Serilog section.</summary>
+    public static WebApplicationBuilder AddMaaSLogging(this WebApplicationBuilder builder)
+    {
+        var json = builder.Configuration.GetValue("MaaS:Logging:Json", false);
+        builder.Services.AddSerilog(
+            (services, logger) =>
+            {
+                logger.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+                if (json)
+                {
+                    logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                }
+                else
+                {
+                    logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                }
+            },
+            preserveStaticLogger: true);
+        return builder;
+    }
+
+    /// <summary>One line per request: method, path, model, version, status, duration.</summary>
+    public static WebApplication UseMaaSRequestLogging(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate =
+                "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode} in {Elapsed:0.0} ms";
+            options.EnrichDiagnosticContext = (diagnostics, context) =>
+            {
+                diagnostics.Set("ModelName", context.GetRouteValue("modelName") ?? "-");
+                diagnostics.Set("ModelVersion", context.GetRouteValue("modelVersion") ?? "-");
+            };
+            options.GetLevel = (context, _, exception) =>
+                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Information;
+        });
+        return app;
+    }
+}

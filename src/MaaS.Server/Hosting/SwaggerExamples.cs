@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace MaaS.Server.Hosting;
+
+/// <summary>Fills "Try it out" with requests that work against the bundled models (mlp: 4 features -> 3 classes).</summary>
+internal sealed class SwaggerExamples : IOperationFilter
+{
+    private const string InferExample = """
+        {
+          "id": "example-1",
+          "inputs": [
+            { "name": "input", "datatype": "FP32", "shape": [2, 4],
+              "data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4]] }
+          ],
+          "outputs": [ { "name": "logits" } ]
+        }
+        """;
+
+    private const string PredictExample = """{ "instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4]] }""";
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        foreach (var parameter in operation.Parameters ?? [])
+        {
+            if (parameter is OpenApiParameter concrete)
+            {
+                concrete.Example = parameter.Name switch
+                {
+                    "modelName" => "mlp",
+                    "modelVersion" => "1",
+                    _ => concrete.Example,
+                };
+            }
+        }
+
+        var documentation = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<RequestBodyDocumentation>().FirstOrDefault();
+        if (documentation is null)
+        {
+            return;
+        }
+
+        var path = context.ApiDescription.RelativePath ?? "";
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "Read raw: no Content-Type is needed.",
+            Content = new Dictionary<string, IOpenApiMediaType>
+            {
+                ["application/json"] = new OpenApiMediaType
+                {
+                    Schema = context.SchemaGenerator.GenerateSchema(documentation.BodyType, context.SchemaRepository),
+                    Example = JsonNode.Parse(path.EndsWith(":predict", StringComparison.Ordinal) ? PredictExample : InferExample),
+                },
+            },
+        };
+    }
+}

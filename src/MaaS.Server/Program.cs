@@ -1,0 +1,24 @@
+using MaaS.Core;
+using MaaS.Server.Endpoints.Health;
+using MaaS.Server.Endpoints.V1;
+using MaaS.Server.Endpoints.V2;
+using MaaS.Server.Hosting;
+
+// appsettings.json sits beside the binary; relative paths in settings (the model repository) are the working directory's.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddMaaSHosting(args);             // --model-repository, port 8000, body limits
+builder.AddMaaSLogging();                 // Serilog console (text or JSON), request logging
+builder.Services.AddMaaSCore();           // repository, registry, sessions
+builder.Services.AddMaaSEndpoints();      // JSON context, Swagger
+
+var app = builder.Build();
+app.UseMaaSRequestLogging();
+app.UseMaaSErrorHandling();
+app.UseMaaSSwagger();
+app.MapHealth();
+app.MapServerMetadata();
+app.MapModelMetadata();
+app.MapInferenceV2();
+app.MapRepositoryIndex();
+app.MapPredictV1();
+app.Run();
