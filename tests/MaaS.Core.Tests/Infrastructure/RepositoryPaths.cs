@@ -1,0 +1,29 @@
+namespace MaaS.Core.Tests.Infrastructure;
+
+/// <summary>Paths of the committed model repositories, found from the test binary up to the solution root.</summary>
+internal static class RepositoryPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>The bundled repository: mlp, cnn, rnn, transformer.</summary>
+    public static string Models => Path.Combine(Root, "models");
+
+    /// <summary>PyTorch reference vectors of the bundled models: reference/&lt;model&gt;/&lt;version&gt;.json.</summary>
+    public static string References => Path.Combine(Root, "models", "tools", "reference");
+
+    /// <summary>Models of other shapes and datatypes, each with reference.json.</summary>
+    public static string Zoo => Path.Combine(Root, "tests", "fixtures", "zoo");
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "MaaS.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("MaaS.sln not found above " + AppContext.BaseDirectory);
+    }
+}

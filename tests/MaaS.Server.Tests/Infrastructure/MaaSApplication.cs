@@ -1,0 +1,49 @@
+using MaaS.Core.Registry;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MaaS.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The server over HTTP (in memory), serving a model repository: the bundled one by default. Models load in the
+/// background; <see cref="CreateReadyClientAsync"/> waits until startup loading has finished.
+/// </summary>
+public class MaaSApplication : WebApplicationFactory<Program>
+{
+    private readonly string _repository;
+    private readonly Dictionary<string, string?> _settings;
+
+    public MaaSApplication()
+        : this(RepositoryPaths.Models)
+    {
+    }
+
+    protected MaaSApplication(string repository, IDictionary<string, string?>? settings = null)
+    {
+        _repository = repository;
+        _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
+    }
+
+    public async Task<HttpClient> CreateReadyClientAsync()
+    {
+        var client = CreateClient();
+        var registry = Services.GetRequiredService<ModelRegistry>();
+        for (var i = 0; i < 600 && !registry.StartupComplete; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        registry.StartupComplete.Should().BeTrue("the repository should load within 30 s");
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("MaaS:ModelRepository", _repository);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}
