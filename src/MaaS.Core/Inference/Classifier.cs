@@ -41,7 +41,7 @@ public static class Classifier
             {
                 var index = order[rank];
                 text.Clear();
-                AppendValue(text, type, values[index]);
+                AppendValue(text, type, data, (item * perItem) + index);
                 text.Append(':').Append(index.ToString(CultureInfo.InvariantCulture));
                 if (labels is not null && index < labels.Count)
                 {
@@ -62,15 +62,24 @@ public static class Classifier
         return (buffer, batched && shape.Length > 0 ? [items, k] : [k]);
     }
 
-    private static void AppendValue(StringBuilder text, TensorDataType type, double value)
+    /// <summary>Formats the element from its own type, so 64-bit integers keep every digit (ranking uses doubles).</summary>
+    private static void AppendValue(StringBuilder text, TensorDataType type, ReadOnlySpan<byte> data, int index)
     {
-        if (type is TensorDataType.Fp32 or TensorDataType.Fp64)
+        var invariant = CultureInfo.InvariantCulture;
+        switch (type)
         {
-            text.Append(value.ToString("F6", CultureInfo.InvariantCulture));
-        }
-        else
-        {
-            text.Append(((decimal)value).ToString(CultureInfo.InvariantCulture));
+            case TensorDataType.Fp32 or TensorDataType.Fp64:
+                text.Append(Read(type, data, index).ToString("F6", invariant));
+                break;
+            case TensorDataType.UInt64:
+                text.Append(MemoryMarshal.Cast<byte, ulong>(data)[index].ToString(invariant));
+                break;
+            case TensorDataType.Int64:
+                text.Append(MemoryMarshal.Cast<byte, long>(data)[index].ToString(invariant));
+                break;
+            default:
+                text.Append(((long)Read(type, data, index)).ToString(invariant));
+                break;
         }
     }
 

@@ -36,7 +36,7 @@ public static partial class InferRequestReader
             if (reader.ValueTextEquals("name"u8))
             {
                 reader.Read();
-                name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw ServingException.Invalid("input \"name\" must be a string");
+                name = reader.TokenType == JsonTokenType.String ? ReadText(ref reader, "an input name") : throw ServingException.Invalid("input \"name\" must be a string");
             }
             else if (reader.ValueTextEquals("datatype"u8))
             {
@@ -87,7 +87,7 @@ public static partial class InferRequestReader
 #pragma warning disable CA2000 // the buffer's ownership moves to the InferInput, which the request disposes
         if (hasData)
         {
-            return new InferInput(name, spec.DataType, shape!, DecodeJsonData(ref dataReader, spec, count, dataEnd - dataStart, state.JsonLength));
+            return new InferInput(name, spec.DataType, shape!, DecodeJsonData(ref dataReader, spec, count, dataEnd - dataStart));
         }
 
         return new InferInput(name, spec.DataType, shape!, SliceBinaryData(binary, binarySize, spec, shape!, count, ref state));
@@ -102,14 +102,14 @@ public static partial class InferRequestReader
         }
 
         if (reader.ValueIsEscaped
-            ? TensorDataTypes.TryParseProtocolName(reader.GetString()!, out var type)
+            ? TensorDataTypes.TryParseProtocolName(ReadText(ref reader, "\"datatype\""), out var type)
             : TensorDataTypes.TryParseProtocolName(reader.ValueSpan, out type))
         {
             return type;
         }
 
         throw ServingException.Invalid(
-            $"invalid datatype '{reader.GetString()}'; expected one of BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES, BF16");
+            $"invalid datatype '{ReadText(ref reader, "\"datatype\"")}'; expected one of BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES, BF16");
     }
 
     private static long[] ReadShape(ref Utf8JsonReader reader, string? name)
@@ -239,14 +239,14 @@ public static partial class InferRequestReader
         }
     }
 
-    private static TensorBuffer DecodeJsonData(ref Utf8JsonReader reader, TensorSpec spec, long count, long dataLength, int jsonLength)
+    private static TensorBuffer DecodeJsonData(ref Utf8JsonReader reader, TensorSpec spec, long count, long dataLength)
     {
-        // Each JSON element takes at least one byte, so a shape holding more elements than the request has bytes
-        // cannot match its data: refuse it before allocating anything for it.
-        if (count > jsonLength)
+        // Elements take at least one byte each and are separated by commas, so data of n bytes holds at most
+        // (n + 1) / 2 of them: a shape asking for more cannot match, and is refused before anything is allocated.
+        if (count > (dataLength + 1) / 2)
         {
             throw ServingException.Invalid(
-                $"input '{spec.Name}': its shape holds {count} elements, more than the request's data could contain");
+                $"input '{spec.Name}': its shape holds {count} elements, more than its {dataLength} bytes of JSON data can contain");
         }
 
         var capacity = spec.DataType == TensorDataType.Bytes ? dataLength + (4 * count) : count * spec.DataType.ElementSize();
@@ -286,10 +286,15 @@ public static partial class InferRequestReader
                     : $"input '{spec.Name}': BYTES data has {elements} elements but shape {TensorShape.Format(shape)} needs {count}");
             }
         }
-        else if (count * spec.DataType.ElementSize() != size)
+        else
         {
-            throw ServingException.Invalid(
-                $"input byte size mismatch for input '{spec.Name}': shape {TensorShape.Format(shape)} of {spec.DataType.ToProtocolName()} needs {count * spec.DataType.ElementSize()} bytes, binary_data_size is {size}");
+            // In 128 bits: a huge shape's byte count must not wrap around to the (small) size that was sent.
+            var needed = (Int128)count * spec.DataType.ElementSize();
+            if (needed != size)
+            {
+                throw ServingException.Invalid(
+                    $"input byte size mismatch for input '{spec.Name}': shape {TensorShape.Format(shape)} of {spec.DataType.ToProtocolName()} needs {needed} bytes, binary_data_size is {size}");
+            }
         }
 
         return TensorBuffer.CopyOf(bytes);

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using MaaS.Core.Tensors;
 
@@ -23,7 +22,7 @@ public static partial class InferRequestReader
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
-            var state = new ParseState(signature, json.Length);
+            var state = new ParseState(signature);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 throw ServingException.Invalid("request body must be a JSON object with an \"inputs\" array");
@@ -35,7 +34,7 @@ public static partial class InferRequestReader
                 {
                     reader.Read();
                     request.Id = reader.TokenType == JsonTokenType.String
-                        ? NullIfEmpty(reader.GetString())
+                        ? NullIfEmpty(ReadText(ref reader, "\"id\""))
                         : throw ServingException.Invalid("\"id\" must be a string");
                 }
                 else if (reader.ValueTextEquals("parameters"u8))
@@ -104,10 +103,17 @@ public static partial class InferRequestReader
             }
         }
 
-        if (!state.SawOutputs)
+        // No "outputs", or an empty array: every output, in the form binary_data_output asks for (as Triton does).
+        if (request.Outputs.Count == 0)
         {
             foreach (var spec in signature.Outputs)
             {
+                if (!state.BinaryDataOutput && spec.DataType is TensorDataType.Fp16 or TensorDataType.Bf16)
+                {
+                    throw ServingException.Invalid(
+                        $"output '{spec.Name}' is {spec.DataType.ToProtocolName()}, which has no JSON form; request it with \"binary_data\": true, or set the request parameter \"binary_data_output\": true");
+                }
+
                 request.Outputs.Add(new RequestedOutput(spec.Name, state.BinaryDataOutput));
             }
         }
@@ -124,7 +130,7 @@ public static partial class InferRequestReader
         ExpectObject(ref reader, "\"parameters\"");
         while (NextProperty(ref reader))
         {
-            var key = reader.GetString()!;
+            var key = ReadText(ref reader, "a parameter name");
             reader.Read();
             if (key.StartsWith("triton_", StringComparison.Ordinal))
             {
@@ -150,7 +156,6 @@ public static partial class InferRequestReader
             throw ServingException.Invalid("\"outputs\" must be an array of {\"name\": ...} objects");
         }
 
-        state.SawOutputs = true;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             ExpectObject(ref reader, "each entry of \"outputs\"");
@@ -162,7 +167,7 @@ public static partial class InferRequestReader
                 if (reader.ValueTextEquals("name"u8))
                 {
                     reader.Read();
-                    name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw ServingException.Invalid("output \"name\" must be a string");
+                    name = reader.TokenType == JsonTokenType.String ? ReadText(ref reader, "an output name") : throw ServingException.Invalid("output \"name\" must be a string");
                 }
                 else if (reader.ValueTextEquals("parameters"u8))
                 {
@@ -259,17 +264,26 @@ public static partial class InferRequestReader
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
+    /// <summary>The current string token, or a client error when its bytes or escapes are not valid UTF-8 / UTF-16.</summary>
+    private static string ReadText(ref Utf8JsonReader reader, string what)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ServingException(FailureKind.InvalidInput, $"{what} is not valid UTF-8 text", ex);
+        }
+    }
 
     /// <summary>What the parse has learnt so far; a struct so that parsing allocates nothing for it.</summary>
-    private struct ParseState(ModelSignature signature, int jsonLength)
+    private struct ParseState(ModelSignature signature)
     {
         public readonly ModelSignature Signature = signature;
-        public readonly int JsonLength = jsonLength;
         public int BinaryOffset;
         public bool BinaryDataOutput;
         public bool SawInputs;
-        public bool SawOutputs;
         public long BatchSize = -1;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using MaaS.Core.Tensors;
@@ -53,6 +54,11 @@ public static class PredictRequestReader
         catch (JsonException ex)
         {
             throw new ServingException(FailureKind.InvalidInput, $"malformed JSON in request: {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // JsonDocument's only failure left once the text has parsed: a name or string that is not valid UTF-8.
+            throw new ServingException(FailureKind.InvalidInput, "request holds text that is not valid UTF-8", ex);
         }
         finally
         {
@@ -164,11 +170,11 @@ public static class PredictRequestReader
         // Half-precision types have no JSON form in V2; V1 clients send plain numbers, so read FP32 and narrow.
         using var wide = TensorBuffer.Rent(checked((int)(count * 4)));
         JsonTensorReader.Read(ref reader, TensorDataType.Fp32, count, wide.Span, spec.Name);
-        return new InferInput(spec.Name, spec.DataType, shape, Narrow(MemoryMarshal.Cast<byte, float>(wide.Span), spec.DataType));
+        return new InferInput(spec.Name, spec.DataType, shape, Narrow(MemoryMarshal.Cast<byte, float>(wide.Span), spec.DataType, spec.Name));
     }
 #pragma warning restore CA2000
 
-    private static TensorBuffer Narrow(ReadOnlySpan<float> values, TensorDataType type)
+    private static TensorBuffer Narrow(ReadOnlySpan<float> values, TensorDataType type, string inputName)
     {
         var buffer = TensorBuffer.Rent(values.Length * 2);
         var halves = MemoryMarshal.Cast<byte, ushort>(buffer.Span);
@@ -177,6 +183,15 @@ public static class PredictRequestReader
             halves[i] = type == TensorDataType.Fp16
                 ? BitConverter.HalfToUInt16Bits((Half)values[i])
                 : HalfPrecision.ToBFloat16Bits(values[i]);
+
+            // The values are finite (JSON has no infinity): one that narrows to infinity is out of the type's range.
+            var narrowed = type == TensorDataType.Fp16 ? HalfPrecision.FromFloat16Bits(halves[i]) : HalfPrecision.FromBFloat16Bits(halves[i]);
+            if (!float.IsFinite(narrowed))
+            {
+                buffer.Dispose();
+                throw ServingException.Invalid(
+                    $"input '{inputName}': data element {i} ({values[i].ToString(CultureInfo.InvariantCulture)}) is out of range for {type.ToProtocolName()}");
+            }
         }
 
         return buffer;
@@ -219,13 +234,18 @@ public static class PredictRequestReader
 
     private static void CheckBatch(InferRequest request, ModelSignature signature)
     {
+        if (request.Inputs.Count == 0)
+        {
+            throw ServingException.Invalid($"the request has no inputs; the model expects: {signature.Describe(signature.Inputs)}");
+        }
+
         if (signature.MaxBatchSize == 0)
         {
             return;
         }
 
         var batch = request.Inputs[0].Shape[0];
-        if (batch > signature.MaxBatchSize || request.Inputs.Exists(input => input.Shape[0] != batch))
+        if (batch < 1 || batch > signature.MaxBatchSize || request.Inputs.Exists(input => input.Shape[0] != batch))
         {
             throw ServingException.Invalid(
                 $"the request has {batch} instances; the model accepts 1 to {signature.MaxBatchSize}, the same number for every input");

@@ -133,14 +133,14 @@ public static class PredictResponseWriter
             case TensorDataType.Fp16:
                 foreach (var bits in MemoryMarshal.Cast<byte, ushort>(data))
                 {
-                    writer.WriteNumberValue(HalfPrecision.FromFloat16Bits(bits));
+                    JsonTensorWriter.WriteFloat(writer, HalfPrecision.FromFloat16Bits(bits));
                 }
 
                 break;
             case TensorDataType.Bf16:
                 foreach (var bits in MemoryMarshal.Cast<byte, ushort>(data))
                 {
-                    writer.WriteNumberValue(HalfPrecision.FromBFloat16Bits(bits));
+                    JsonTensorWriter.WriteFloat(writer, HalfPrecision.FromBFloat16Bits(bits));
                 }
 
                 break;

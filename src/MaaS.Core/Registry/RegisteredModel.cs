@@ -3,16 +3,20 @@ using MaaS.Core.Repository;
 
 namespace MaaS.Core.Registry;
 
-/// <summary>A model as the registry knows it: its directory and config, and its versions by number. Immutable; changes replace it.</summary>
-public sealed record RegisteredModel(ModelDirectory Directory, ImmutableSortedDictionary<long, ModelVersion> Versions)
+/// <summary>A model as the registry knows it: its directory and config, and its versions by number. Immutable: a change replaces it.</summary>
+public sealed class RegisteredModel(ModelDirectory directory, ImmutableSortedDictionary<long, ModelVersion> versions)
 {
+    public ModelDirectory Directory { get; } = directory;
+
+    public ImmutableSortedDictionary<long, ModelVersion> Versions { get; } = versions;
+
     public string Name => Directory.Name;
 
     /// <summary>Why the model as a whole cannot be served (bad config.json, no versions); null otherwise.</summary>
     public string? Error => Directory.ConfigError ?? (Versions.IsEmpty ? $"model '{Name}' has no version directories holding {Directory.ModelFileName}" : null);
 
-    /// <summary>The highest-numbered READY version, which requests without a version go to.</summary>
-    public ModelVersion? Latest => Versions.Values.LastOrDefault(version => version.State == ModelVersionState.Ready);
+    /// <summary>The highest-numbered READY version, which requests without a version go to (versions are immutable, so it is found once).</summary>
+    public ModelVersion? Latest { get; } = versions.Values.LastOrDefault(version => version.State == ModelVersionState.Ready);
 
     public IEnumerable<ModelVersion> ReadyVersions => Versions.Values.Where(version => version.State == ModelVersionState.Ready);
 }

@@ -23,6 +23,11 @@ public static class ModelConfigReader
         "model_metrics",
     ];
 
+    private static readonly HashSet<string> PolicyKinds = ["latest", "all", "specific"];
+
+    private static readonly (string Kind, HashSet<string> Keys)[] PolicyKeys =
+        [("latest", ["num_versions"]), ("all", []), ("specific", ["versions"])];
+
     private static readonly HashSet<string> TensorKeys = ["name", "data_type", "dims", "label_filename", "optional"];
 
     private static readonly HashSet<string> TritonTensorKeys =
@@ -49,6 +54,7 @@ public static class ModelConfigReader
             CheckKeys(root, Supported, TritonOnly, "", ignored);
             CheckTensorKeys(root, "input");
             CheckTensorKeys(root, "output");
+            CheckVersionPolicyKeys(root);
             config = root.Deserialize(RepositoryJsonContext.Default.ModelConfig)
                 ?? throw new ModelConfigException("config.json must hold a JSON object");
         }
@@ -102,6 +108,23 @@ public static class ModelConfigReader
 
             CheckKeys(tensor, TensorKeys, TritonTensorKeys, $"{section}[{index}].", null);
             index++;
+        }
+    }
+
+    private static void CheckVersionPolicyKeys(JsonElement root)
+    {
+        if (!root.TryGetProperty("version_policy", out var policy) || policy.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        CheckKeys(policy, PolicyKinds, [], "version_policy.", null);
+        foreach (var (kind, keys) in PolicyKeys)
+        {
+            if (policy.TryGetProperty(kind, out var body) && body.ValueKind == JsonValueKind.Object)
+            {
+                CheckKeys(body, keys, [], $"version_policy.{kind}.", null);
+            }
         }
     }
 

@@ -28,6 +28,7 @@ public sealed class OnnxModel : IDisposable
     /// <summary>Runs a validated request. The caller disposes the result after encoding it.</summary>
     public InferResult Run(InferRequest request, CancellationToken cancellationToken)
     {
+        RefuseEmptyInputs(request);
         var count = request.Inputs.Count;
         var names = new string[count];
         var values = new OrtValue[count];
@@ -68,7 +69,8 @@ public sealed class OnnxModel : IDisposable
         string[] names, OrtValue[] values, string[] outputNames, CancellationToken cancellationToken)
     {
         // One RunOptions per request: Terminate stops only the runs that share it.
-        using var runOptions = new RunOptions();
+        // ORT would also log each failed run to stderr; the failure reaches the client or our log, once.
+        using var runOptions = new RunOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         using var registration = cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions);
         try
         {
@@ -78,11 +80,32 @@ public sealed class OnnxModel : IDisposable
         {
             throw new OperationCanceledException(cancellationToken);
         }
-        catch (OnnxRuntimeException ex) when (ex.Message.StartsWith("[ErrorCode:InvalidArgument]", StringComparison.Ordinal))
+        catch (OnnxRuntimeException ex) when (IsRejectedInput(ex))
         {
             // ONNX Runtime checks what our signature cannot express (a dim fixed inside the graph, an index out of a
-            // table's range): the request is what is wrong, and ORT's message says how.
+            // table's range, two inputs whose variable dims must agree): the request is what is wrong, and ORT's
+            // message says how.
             throw new ServingException(FailureKind.InvalidInput, $"the model rejected the input: {ex.Message}", ex);
+        }
+    }
+
+    // InvalidArgument: the inputs failed ORT's checks. Fail from a node: a kernel refused the values it was given
+    // (e.g. "Attempting to broadcast an axis by a dimension other than 1" when two sequence inputs differ in length).
+    private static bool IsRejectedInput(OnnxRuntimeException ex) =>
+        ex.Message.StartsWith("[ErrorCode:InvalidArgument]", StringComparison.Ordinal)
+        || ex.Message.StartsWith("[ErrorCode:Fail] Non-zero status code returned while running", StringComparison.Ordinal);
+
+    // Some ONNX Runtime kernels abort the whole process on an empty tensor (an RNN over a sequence of length 0 calls
+    // std::terminate), so no request reaches Run with one, whichever route decoded it.
+    private static void RefuseEmptyInputs(InferRequest request)
+    {
+        foreach (var input in request.Inputs)
+        {
+            if (TensorShape.ElementCount(input.Shape) == 0)
+            {
+                throw ServingException.Invalid(
+                    $"input '{input.Name}' has shape {TensorShape.Format(input.Shape)}, which holds no elements; every dimension must be 1 or more");
+            }
         }
     }
 

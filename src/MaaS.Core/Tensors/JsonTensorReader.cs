@@ -192,7 +192,18 @@ public static class JsonTensorReader
         }
 
         // An unescaped string is never longer than its escaped JSON text, so it fits where the text would.
-        var length = reader.CopyString(destination[4..]);
+        int length;
+        try
+        {
+            length = reader.CopyString(destination[4..]);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ServingException(
+                FailureKind.InvalidInput, $"input '{inputName}': data element {index} has an escape that is not valid text (a lone surrogate)", ex);
+        }
+
+
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)length);
         return 4 + length;
     }

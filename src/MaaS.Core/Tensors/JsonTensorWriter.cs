@@ -79,14 +79,7 @@ public static class JsonTensorWriter
             case TensorDataType.Fp32:
                 foreach (var value in MemoryMarshal.Cast<byte, float>(data))
                 {
-                    if (float.IsFinite(value))
-                    {
-                        writer.WriteNumberValue(value);
-                    }
-                    else
-                    {
-                        WriteNonFinite(writer, value);
-                    }
+                    WriteFloat(writer, value);
                 }
 
                 break;
@@ -106,6 +99,19 @@ public static class JsonTensorWriter
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "no JSON form: FP16, BF16 and BYTES are written elsewhere");
+        }
+    }
+
+    /// <summary>Writes one floating-point element (FP16 and BF16 widened to float); NaN and infinities as below.</summary>
+    public static void WriteFloat(Utf8JsonWriter writer, float value)
+    {
+        if (float.IsFinite(value))
+        {
+            writer.WriteNumberValue(value);
+        }
+        else
+        {
+            WriteNonFinite(writer, value);
         }
     }
 

@@ -34,6 +34,8 @@ internal static class LoggingExtensions
     {
         app.UseSerilogRequestLogging(options =>
         {
+            // The host's Serilog logger: the static one stays silent (tests run several hosts in one process).
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate =
                 "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode} in {Elapsed:0.0} ms";
             options.EnrichDiagnosticContext = (diagnostics, context) =>

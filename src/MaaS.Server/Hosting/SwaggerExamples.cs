@@ -22,6 +22,21 @@ internal sealed class SwaggerExamples : IOperationFilter
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
+        var path = context.ApiDescription.RelativePath ?? "";
+        if (path.Contains("{modelVersion", StringComparison.Ordinal) && operation.Parameters?.Any(p => p.Name == "modelVersion") != true)
+        {
+            // Bound from the route by ModelVersionRoute.BindAsync, so ApiExplorer does not list it.
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "modelVersion",
+                In = ParameterLocation.Path,
+                Required = true,
+                Description = "Model version, a positive integer.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$" },
+            });
+        }
+
         foreach (var parameter in operation.Parameters ?? [])
         {
             if (parameter is OpenApiParameter concrete)
@@ -41,7 +56,6 @@ internal sealed class SwaggerExamples : IOperationFilter
             return;
         }
 
-        var path = context.ApiDescription.RelativePath ?? "";
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,

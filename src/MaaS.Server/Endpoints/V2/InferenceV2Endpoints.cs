@@ -41,28 +41,28 @@ internal static class InferenceV2Endpoints
         using var lease = registry.Acquire(modelName, modelVersion.Number);
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var headerLength = ReadHeaderLength(context.Request, body.Length);
-        using var request = InferRequestReader.Read(body.Span[..headerLength], body.Span[headerLength..], lease.Model.Signature);
+        var signature = lease.Model.Signature;
+        using var request = headerLength == 0
+            ? InferRequestReader.ReadRaw(body.Span, signature)
+            : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Span[(headerLength ?? body.Length)..], signature);
         using var result = lease.Model.Run(request, cancellationToken);
         await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
     }
 
-    private static int ReadHeaderLength(HttpRequest request, int bodyLength)
+    /// <summary>The JSON header's length; null without the header (the body is all JSON); 0 for a raw binary body.</summary>
+    private static int? ReadHeaderLength(HttpRequest request, int bodyLength)
     {
         var header = request.Headers[HeaderLengthHeader];
         if (header.Count == 0)
         {
-            return bodyLength;
+            return null;
         }
 
-        if (!int.TryParse(header.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length > bodyLength)
-        {
-            throw ServingException.Invalid(
-                $"{HeaderLengthHeader} must be an integer from 1 to the body length ({bodyLength}); got '{header}'");
-        }
-
-        return length == 0
-            ? throw ServingException.Invalid($"{HeaderLengthHeader}: 0 (a body of raw tensor bytes without a JSON header) is not supported; send a JSON header")
-            : length;
+        // 0 means no JSON at all: the body is the raw data of the model's only input.
+        return int.TryParse(header.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length <= bodyLength
+            ? length
+            : throw ServingException.Invalid(
+                $"{HeaderLengthHeader} must be an integer from 0 to the body length ({bodyLength}); got '{header}'");
     }
 
     private static async Task WriteResponseAsync(
