@@ -29,6 +29,13 @@ public sealed class TempRepository : IDisposable
 
     public TempRepository WriteFile(string relativePath, string content) => WriteFile(relativePath, System.Text.Encoding.UTF8.GetBytes(content));
 
+    /// <summary>Deletes a file under the repository (e.g. a copied model's config.json).</summary>
+    public TempRepository DeleteFile(string relativePath)
+    {
+        File.Delete(System.IO.Path.Combine(Path, relativePath));
+        return this;
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(Path))
