@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using MaaS.Core.Registry;
 using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
-using MaaS.Core.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 

@@ -18,7 +18,11 @@ internal static class EndpointServiceExtensions
     public static WebApplication UseMaaSSwagger(this WebApplication app)
     {
         app.UseSwagger();
-        app.UseSwaggerUI(options => options.DocumentTitle = "MaaS API");
+        app.UseSwaggerUI(options =>
+        {
+            options.DocumentTitle = "MaaS API";
+            options.SwaggerEndpoint("/swagger/v1/swagger.json", "MaaS v1");
+        });
         return app;
     }
 }

@@ -29,6 +29,11 @@ internal static class LoggingExtensions
         return builder;
     }
 
+    private static readonly object ServedVersionKey = new();
+
+    /// <summary>Records the version that served the request, for the request log line (the path may name none).</summary>
+    public static void SetServedVersion(this HttpContext context, long version) => context.Items[ServedVersionKey] = version;
+
     /// <summary>One line per request: method, path, model, version, status, duration.</summary>
     public static WebApplication UseMaaSRequestLogging(this WebApplication app)
     {
@@ -41,7 +46,7 @@ internal static class LoggingExtensions
             options.EnrichDiagnosticContext = (diagnostics, context) =>
             {
                 diagnostics.Set("ModelName", context.GetRouteValue("modelName") ?? "-");
-                diagnostics.Set("ModelVersion", context.GetRouteValue("modelVersion") ?? "-");
+                diagnostics.Set("ModelVersion", context.Items[ServedVersionKey] ?? context.GetRouteValue("modelVersion") ?? "-");
             };
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Information;

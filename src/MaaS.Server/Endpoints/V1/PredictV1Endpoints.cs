@@ -33,6 +33,7 @@ internal static class PredictV1Endpoints
         HttpContext context, string modelName, ModelRegistry registry, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         using var lease = registry.Acquire(modelName, version: null);
+        context.SetServedVersion(lease.VersionNumber);
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var signature = lease.Model.Signature;
         using var request = PredictRequestReader.Read(body.Span, signature);

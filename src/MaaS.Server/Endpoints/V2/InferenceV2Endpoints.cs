@@ -39,6 +39,7 @@ internal static class InferenceV2Endpoints
         CancellationToken cancellationToken)
     {
         using var lease = registry.Acquire(modelName, modelVersion.Number);
+        context.SetServedVersion(lease.VersionNumber);
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var headerLength = ReadHeaderLength(context.Request, body.Length);
         var signature = lease.Model.Signature;

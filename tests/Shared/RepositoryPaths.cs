@@ -1,4 +1,4 @@
-namespace MaaS.Core.Tests.Infrastructure;
+namespace MaaS.Testing;
 
 /// <summary>Paths of the committed model repositories, found from the test binary up to the solution root.</summary>
 internal static class RepositoryPaths
