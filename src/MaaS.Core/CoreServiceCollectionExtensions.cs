@@ -1,4 +1,5 @@
 using MaaS.Core.Registry;
+using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,8 +22,12 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IExecutionProviderFactory, CpuExecutionProviderFactory>();
         services.TryAddSingleton<OnnxModelLoader>();
         services.TryAddSingleton<ModelRegistry>();
+        services.TryAddSingleton<IModelStore, DiskModelStore>();
+        services.TryAddSingleton<ModelManager>();
         services.AddSingleton<RepositoryLoader>();
         services.AddHostedService(provider => provider.GetRequiredService<RepositoryLoader>());
+        services.AddSingleton<RepositoryPoller>();
+        services.AddHostedService(provider => provider.GetRequiredService<RepositoryPoller>());
         return services;
     }
 }

@@ -17,4 +17,10 @@ public enum FailureKind
 
     /// <summary>The request body or a tensor is over a configured limit (413).</summary>
     PayloadTooLarge,
+
+    /// <summary>The change clashes with what exists: a version already there, a label to a version that cannot serve (409).</summary>
+    Conflict,
+
+    /// <summary>The repository's disk is full (507).</summary>
+    InsufficientStorage,
 }

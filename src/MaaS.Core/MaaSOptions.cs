@@ -11,6 +11,10 @@ public sealed class MaaSOptions
     [Required(AllowEmptyStrings = false)]
     public string ModelRepository { get; set; } = "models";
 
+    /// <summary>Seconds between rescans of the repository for changes made on disk by others; 0 (default) turns polling off. 0 to 86400.</summary>
+    [Range(0, 86400)]
+    public int RepositoryPollSeconds { get; set; }
+
     /// <summary>
     /// When true (Triton's default), the server reports ready only when every model version selected at startup is
     /// READY; when false, once startup loading has finished, whatever its outcome. Default true.

@@ -19,7 +19,7 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
     public bool IsReady =>
         _startupComplete
         && (!options.Value.StrictReadiness
-            || _models.Values.All(model => model.Error is null && model.Versions.Values.All(v => v.State == ModelVersionState.Ready)));
+            || _models.Values.All(model => model.Unloaded || (model.Error is null && model.Versions.Values.All(v => v.State == ModelVersionState.Ready))));
 
     public bool TryGetModel(string name, out RegisteredModel model) => _models.TryGetValue(name, out model!);
 
@@ -61,6 +61,24 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
         }
 
         throw new ServingException(FailureKind.NotReady, $"model '{name}' is being replaced; retry");
+    }
+
+    /// <summary>Leases the version a label points at; 404 when the model or the label is unknown.</summary>
+    public VersionLease AcquireByLabel(string name, string label) =>
+        GetModel(name).Directory.Labels.TryGetValue(label, out var version)
+            ? Acquire(name, version)
+            : throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
+
+    /// <summary>Removes a model; its versions are retired (disposed after their last request).</summary>
+    public void Remove(string name)
+    {
+        if (_models.TryRemove(name, out var removed))
+        {
+            foreach (var version in removed.Versions.Values)
+            {
+                version.Retire();
+            }
+        }
     }
 
     /// <summary>Adds or replaces a model; versions no longer present are retired (disposed after their last request).</summary>

@@ -11,14 +11,18 @@ public sealed class ModelVersion
 {
     private int _references;
 
-    private ModelVersion(long number, ModelVersionState state, string? reason, OnnxModel? model)
+    private ModelVersion(long number, ModelVersionState state, string? reason, OnnxModel? model, VersionFileInfo? file)
     {
         Number = number;
         State = state;
         Reason = reason;
         Model = model;
+        File = file;
         _references = model is null ? 0 : 1;
     }
+
+    /// <summary>The model file this state was reached from (size, time, hash), or null when there was none.</summary>
+    public VersionFileInfo? File { get; }
 
     public long Number { get; }
 
@@ -29,11 +33,13 @@ public sealed class ModelVersion
 
     internal OnnxModel? Model { get; }
 
-    public static ModelVersion Loading(long number) => new(number, ModelVersionState.Loading, null, null);
+    public static ModelVersion Loading(long number) => new(number, ModelVersionState.Loading, null, null, null);
 
-    public static ModelVersion Ready(long number, OnnxModel model) => new(number, ModelVersionState.Ready, null, model);
+    public static ModelVersion Ready(long number, OnnxModel model, VersionFileInfo? file = null) =>
+        new(number, ModelVersionState.Ready, null, model, file);
 
-    public static ModelVersion Unavailable(long number, string reason) => new(number, ModelVersionState.Unavailable, reason, null);
+    public static ModelVersion Unavailable(long number, string reason, VersionFileInfo? file = null) =>
+        new(number, ModelVersionState.Unavailable, reason, null, file);
 
     /// <summary>Takes a reference for one request; false once the version has been retired and its last request ended.</summary>
     internal bool TryAcquire()

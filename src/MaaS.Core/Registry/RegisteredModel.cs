@@ -4,16 +4,19 @@ using MaaS.Core.Repository;
 namespace MaaS.Core.Registry;
 
 /// <summary>A model as the registry knows it: its directory and config, and its versions by number. Immutable: a change replaces it.</summary>
-public sealed class RegisteredModel(ModelDirectory directory, ImmutableSortedDictionary<long, ModelVersion> versions)
+public sealed class RegisteredModel(ModelDirectory directory, ImmutableSortedDictionary<long, ModelVersion> versions, bool unloaded = false)
 {
     public ModelDirectory Directory { get; } = directory;
 
     public ImmutableSortedDictionary<long, ModelVersion> Versions { get; } = versions;
 
+    /// <summary>Unloaded on request (repository extension): kept out of serving and polling until loaded again.</summary>
+    public bool Unloaded { get; } = unloaded;
+
     public string Name => Directory.Name;
 
     /// <summary>Why the model as a whole cannot be served (bad config.json, no versions); null otherwise.</summary>
-    public string? Error => Directory.ConfigError ?? (Versions.IsEmpty ? $"model '{Name}' has no version directories holding {Directory.ModelFileName}" : null);
+    public string? Error => Directory.ConfigError ?? (Versions.IsEmpty && !Unloaded ? $"model '{Name}' has no version directories holding {Directory.ModelFileName}" : null);
 
     /// <summary>The highest-numbered READY version, which requests without a version go to (versions are immutable, so it is found once).</summary>
     public ModelVersion? Latest { get; } = versions.Values.LastOrDefault(version => version.State == ModelVersionState.Ready);

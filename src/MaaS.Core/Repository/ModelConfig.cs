@@ -107,5 +107,7 @@ public sealed class SpecificPolicy
 }
 
 [JsonSerializable(typeof(ModelConfig))]
+[JsonSerializable(typeof(VersionRecord))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSourceGenerationOptions(ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 internal sealed partial class RepositoryJsonContext : JsonSerializerContext;

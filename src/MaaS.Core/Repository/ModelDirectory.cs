@@ -3,10 +3,26 @@ namespace MaaS.Core.Repository;
 /// <summary>One model as found on disk: its config (or why it could not be read) and its version directories.</summary>
 public sealed record ModelDirectory(string Name, string Path, ModelConfig? Config, string? ConfigError, IReadOnlyList<long> Versions)
 {
+    /// <summary>Hash of config.json's bytes (null without one): a change means the versions must be reloaded.</summary>
+    public string? ConfigStamp { get; init; }
+
+    /// <summary>Versions whose file is somewhere else for now (an upload still in staging).</summary>
+    public IReadOnlyDictionary<long, string>? FileOverrides { get; init; }
+
     /// <summary>The file each version directory holds.</summary>
     public string ModelFileName => Config?.DefaultModelFilename ?? "model.onnx";
 
-    public string VersionFile(long version) => System.IO.Path.Combine(Path, version.ToString(System.Globalization.CultureInfo.InvariantCulture), ModelFileName);
+    public string VersionFile(long version) =>
+        FileOverrides?.TryGetValue(version, out var staged) == true
+            ? staged
+            : System.IO.Path.Combine(Path, version.ToString(System.Globalization.CultureInfo.InvariantCulture), ModelFileName);
+
+    /// <summary>Label name -> version, from the config.</summary>
+    public IReadOnlyDictionary<string, long> Labels => Config?.Labels ?? (IReadOnlyDictionary<string, long>)System.Collections.Immutable.ImmutableDictionary<string, long>.Empty;
+
+    /// <summary>What to serve: the versions the policy selects, plus every labelled version that exists.</summary>
+    public IReadOnlyList<long> ServedVersions() =>
+        SelectVersions().Union(Labels.Values.Where(Versions.Contains)).Order().ToList();
 
     /// <summary>The versions the version policy selects for serving (default: the latest one).</summary>
     public IReadOnlyList<long> SelectVersions()

@@ -48,11 +48,14 @@ public static class ModelRepositoryScanner
         ModelConfig? config = null;
         string? error = null;
         var configPath = Path.Combine(path, "config.json");
+        string? configStamp = null;
         if (File.Exists(configPath))
         {
             try
             {
-                config = ModelConfigReader.Parse(File.ReadAllBytes(configPath));
+                var bytes = File.ReadAllBytes(configPath);
+                configStamp = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+                config = ModelConfigReader.Parse(bytes);
                 if (config.Name is not null && config.Name != name)
                 {
                     error = $"config.json names the model '{config.Name}', but its directory is '{name}'";
@@ -83,7 +86,7 @@ public static class ModelRepositoryScanner
         }
 
         versions.Sort();
-        return new ModelDirectory(name, path, config, error, versions);
+        return new ModelDirectory(name, path, config, error, versions) { ConfigStamp = configStamp };
     }
 
     private static bool IsVersionName(string name) => name.Length is > 0 and <= 18 && name[0] != '0' && name.All(char.IsAsciiDigit);

@@ -1,0 +1,374 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MaaS.Core.Repository;
+
+namespace MaaS.Core.Registry;
+
+public sealed partial class ModelManager
+{
+    /// <summary>
+    /// Adds a version from an upload: streamed to staging (413 past <paramref name="maxBytes"/>), checked as ONNX,
+    /// loaded beside what serves, then renamed into the repository and published. With <paramref name="configJson"/>
+    /// the model's config is replaced too, after every served version has loaded under it. Nothing is written when
+    /// any step fails.
+    /// </summary>
+    public async Task<ModelVersion> UploadAsync(
+        string name, Stream content, long? requestedVersion, byte[]? configJson, long maxBytes, CancellationToken cancellationToken)
+    {
+        RequireValidName(name, "model");
+        var config = configJson is null ? null : ParseConfig(name, configJson);
+        using var staged = await StageAsync(content, maxBytes, cancellationToken);
+        OnnxFileInspectorGuard(staged.Path);
+        using var held = await LockAsync(name, cancellationToken);
+        var directory = store.Find(name) ?? EmptyDirectory(name);
+        if (configJson is null && directory.ConfigError is not null)
+        {
+            throw new ServingException(FailureKind.Conflict, $"model '{name}' has a config.json that cannot be used; replace it first: {directory.ConfigError}");
+        }
+
+        var version = requestedVersion ?? (directory.Versions.Count == 0 ? 1 : directory.Versions[^1] + 1);
+        if (version < 1 || directory.Versions.Contains(version))
+        {
+            throw new ServingException(
+                version < 1 ? FailureKind.InvalidInput : FailureKind.Conflict,
+                version < 1 ? "version must be a positive integer" : $"model '{name}' version {version} already exists");
+        }
+
+        var planned = directory with
+        {
+            Config = config ?? directory.Config,
+            ConfigStamp = configJson is null ? directory.ConfigStamp : "uploaded",
+            Versions = [.. directory.Versions, version],
+            FileOverrides = new Dictionary<long, string> { [version] = staged.Path },
+        };
+        var prepared = Prepare(planned, force: false, strict: true, preloaded: null);
+        var previousConfig = store.ReadConfig(name);
+        try
+        {
+            if (configJson is not null)
+            {
+                store.WriteConfig(name, configJson);
+            }
+
+            store.CommitVersion(staged, name, version, planned.ModelFileName);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ServingException)
+        {
+            prepared.Abandon();
+            RestoreConfig(name, configJson, previousConfig);
+            throw StorageFailure(ex);
+        }
+
+        Publish(prepared with { Directory = store.Find(name)! });
+        Log.VersionAdded(logger, name, version);
+        return registry.GetModel(name).Versions.TryGetValue(version, out var added) ? added : ModelVersion.Unavailable(version, "not selected by the version policy");
+    }
+
+    /// <summary>Replaces config.json after every version it selects has loaded under it (400 naming the problem otherwise).</summary>
+    public async Task ReplaceConfigAsync(string name, byte[] configJson, CancellationToken cancellationToken)
+    {
+        var config = ParseConfig(name, configJson);
+        using var held = await LockAsync(name, cancellationToken);
+        var directory = store.Find(name) ?? throw ServingException.ModelNotFound(name);
+        var prepared = Prepare(directory with { Config = config, ConfigError = null, ConfigStamp = "replaced" }, force: true, strict: true, preloaded: null);
+        WriteConfigOrAbandon(name, configJson, prepared);
+        Publish(prepared with { Directory = store.Find(name)! });
+        Log.ConfigReplaced(logger, name);
+    }
+
+    /// <summary>Points <paramref name="label"/> at a version that exists and loads (409 otherwise); the version is served while labelled.</summary>
+    public async Task SetLabelAsync(string name, string label, long version, CancellationToken cancellationToken)
+    {
+        RequireValidName(label, "label");
+        using var held = await LockAsync(name, cancellationToken);
+        var directory = UsableDirectory(name);
+        if (!directory.Versions.Contains(version))
+        {
+            throw new ServingException(FailureKind.Conflict, $"model '{name}' has no version {version} to label '{label}'");
+        }
+
+        var json = EditLabels(name, labels => labels[label] = version);
+        var config = ParseConfig(name, json);
+        PreparedModel prepared;
+        try
+        {
+            prepared = Prepare(directory with { Config = config, ConfigStamp = directory.ConfigStamp }, force: false, strict: true, preloaded: null);
+        }
+        catch (ServingException ex) when (ex.Kind == FailureKind.InvalidInput)
+        {
+            throw new ServingException(FailureKind.Conflict, $"label '{label}' cannot point at version {version}: {ex.Message}", ex);
+        }
+
+        WriteConfigOrAbandon(name, json, prepared);
+        Publish(prepared with { Directory = store.Find(name)! });
+        Log.LabelMoved(logger, name, label, version);
+    }
+
+    public async Task RemoveLabelAsync(string name, string label, CancellationToken cancellationToken)
+    {
+        using var held = await LockAsync(name, cancellationToken);
+        var directory = UsableDirectory(name);
+        if (!directory.Labels.ContainsKey(label))
+        {
+            throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
+        }
+
+        var json = EditLabels(name, labels => labels.Remove(label));
+        var config = ParseConfig(name, json);
+        var prepared = Prepare(directory with { Config = config }, force: false, strict: false, preloaded: null);
+        WriteConfigOrAbandon(name, json, prepared);
+        Publish(prepared with { Directory = store.Find(name)! });
+    }
+
+    /// <summary>Unloads and deletes a version; 409 while a label points at it.</summary>
+    public async Task DeleteVersionAsync(string name, long version, CancellationToken cancellationToken)
+    {
+        using var held = await LockAsync(name, cancellationToken);
+        var directory = store.Find(name) ?? throw ServingException.ModelNotFound(name);
+        if (!directory.Versions.Contains(version))
+        {
+            throw ServingException.VersionNotFound(name, version);
+        }
+
+        var labels = directory.Labels.Where(label => label.Value == version).Select(label => label.Key).ToList();
+        if (labels.Count > 0)
+        {
+            throw new ServingException(
+                FailureKind.Conflict, $"model '{name}' version {version} is labelled {string.Join(", ", labels)}; move or remove the label first");
+        }
+
+        Guard(() => store.DeleteVersion(name, version));
+        Publish(Prepare(store.Find(name)!, force: false, strict: false, preloaded: null));
+        Log.VersionDeleted(logger, name, version);
+    }
+
+    public async Task DeleteModelAsync(string name, CancellationToken cancellationToken)
+    {
+        using var held = await LockAsync(name, cancellationToken);
+        if (store.Find(name) is null && !registry.TryGetModel(name, out _))
+        {
+            throw ServingException.ModelNotFound(name);
+        }
+
+        Guard(() => store.DeleteModel(name));
+        registry.Remove(name);
+        Log.ModelRemoved(logger, name);
+    }
+
+    /// <summary>
+    /// Triton's repository load: load or reload the model from disk (every version anew), or, with
+    /// <paramref name="configJson"/> and <paramref name="files"/> (version -> model bytes), write them as the model
+    /// first. The model serves again after an unload. Load failures are 400s and change nothing.
+    /// </summary>
+    public async Task LoadAsync(string name, byte[]? configJson, IReadOnlyDictionary<long, byte[]> files, long maxBytes, CancellationToken cancellationToken)
+    {
+        RequireValidName(name, "model");
+        if (files.Count > 0 && configJson is null)
+        {
+            throw ServingException.Invalid("file: parameters need a \"config\" parameter too");
+        }
+
+        var config = configJson is null ? null : ParseConfig(name, configJson);
+        var staged = new Dictionary<long, StagedFile>();
+        try
+        {
+            foreach (var (version, bytes) in files)
+            {
+                using var content = new MemoryStream(bytes, writable: false);
+                staged[version] = await StageAsync(content, maxBytes, cancellationToken);
+                OnnxFileInspectorGuard(staged[version].Path);
+            }
+
+            using var held = await LockAsync(name, cancellationToken);
+            LoadLocked(name, configJson, config, staged);
+        }
+        finally
+        {
+            foreach (var file in staged.Values)
+            {
+                file.Dispose();
+            }
+        }
+    }
+
+    private void LoadLocked(string name, byte[]? configJson, ModelConfig? config, Dictionary<long, StagedFile> staged)
+    {
+        var directory = store.Find(name);
+        if (directory is null && configJson is null)
+        {
+            throw ServingException.ModelNotFound(name);
+        }
+
+        directory ??= EmptyDirectory(name);
+        var planned = configJson is null ? directory : directory with
+        {
+            Config = config,
+            ConfigError = null,
+            ConfigStamp = "loaded",
+            Versions = staged.Count > 0 ? [.. staged.Keys.Order()] : directory.Versions,
+            FileOverrides = staged.ToDictionary(pair => pair.Key, pair => pair.Value.Path),
+        };
+        var prepared = Prepare(planned, force: true, strict: true, preloaded: null);
+        try
+        {
+            if (configJson is not null)
+            {
+                store.WriteConfig(name, configJson);
+            }
+
+            // The files replace the model's versions, as Triton's override directory does.
+            foreach (var old in staged.Count > 0 ? directory.Versions : [])
+            {
+                store.DeleteVersion(name, old);
+            }
+
+            foreach (var (version, file) in staged)
+            {
+                store.CommitVersion(file, name, version, planned.ModelFileName);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            prepared.Abandon();
+            throw StorageFailure(ex);
+        }
+
+        Publish(prepared with { Directory = store.Find(name)! });
+        Log.ModelLoadedOnRequest(logger, name);
+    }
+
+    /// <summary>Triton's repository unload: the versions stop serving (after their requests end) until the next load.</summary>
+    public async Task UnloadAsync(string name, CancellationToken cancellationToken)
+    {
+        using var held = await LockAsync(name, cancellationToken);
+        var model = registry.GetModel(name);
+        var unloaded = System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(
+            model.Versions.Select(pair => KeyValuePair.Create(pair.Key, ModelVersion.Unavailable(pair.Key, "unloaded", pair.Value.File))));
+        registry.Set(new RegisteredModel(model.Directory, unloaded, unloaded: true));
+        Log.ModelUnloaded(logger, name);
+    }
+
+    private async Task<StagedFile> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var staged = await store.StageAsync(content, maxBytes, cancellationToken);
+            if (staged.Size == 0)
+            {
+                staged.Dispose();
+                throw ServingException.Invalid("the model file is empty");
+            }
+
+            return staged;
+        }
+        catch (IOException ex) when (StorageErrors.IsDiskFull(ex))
+        {
+            throw StorageFailure(ex);
+        }
+    }
+
+    private static void OnnxFileInspectorGuard(string path)
+    {
+        try
+        {
+            OnnxFileInspector.Inspect(path);
+        }
+        catch (ModelConfigException ex)
+        {
+            throw new ServingException(FailureKind.InvalidInput, ex.Message, ex);
+        }
+    }
+
+    private ModelDirectory UsableDirectory(string name)
+    {
+        var directory = store.Find(name) ?? throw ServingException.ModelNotFound(name);
+        return directory.ConfigError is null
+            ? directory
+            : throw new ServingException(FailureKind.Conflict, $"model '{name}' has a config.json that cannot be used; replace it first: {directory.ConfigError}");
+    }
+
+    private ModelDirectory EmptyDirectory(string name) => new(name, Path.Combine(store.Root, name), null, null, []);
+
+    private static ModelConfig ParseConfig(string name, byte[] json)
+    {
+        try
+        {
+            var config = ModelConfigReader.Parse(json);
+            return config.Name is null || config.Name == name
+                ? config
+                : throw ServingException.Invalid($"config.json names the model '{config.Name}', but it is being written to '{name}'");
+        }
+        catch (ModelConfigException ex)
+        {
+            throw new ServingException(FailureKind.InvalidInput, ex.Message, ex);
+        }
+    }
+
+    /// <summary>config.json with its labels edited, everything else kept as the user wrote it.</summary>
+    private byte[] EditLabels(string name, Action<Dictionary<string, long>> edit)
+    {
+        var existing = store.ReadConfig(name);
+        var root = existing is null ? new JsonObject() : JsonNode.Parse(existing, documentOptions: new JsonDocumentOptions
+        {
+            CommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+        })!.AsObject();
+        var labels = root["labels"] is JsonObject current
+            ? current.ToDictionary(pair => pair.Key, pair => pair.Value!.GetValue<long>(), StringComparer.Ordinal)
+            : new Dictionary<string, long>(StringComparer.Ordinal);
+        edit(labels);
+        root["labels"] = new JsonObject(labels.OrderBy(pair => pair.Key, StringComparer.Ordinal)
+            .Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
+        return JsonSerializer.SerializeToUtf8Bytes(root, RepositoryJsonContext.Default.JsonObject);
+    }
+
+    private void WriteConfigOrAbandon(string name, byte[] json, PreparedModel prepared)
+    {
+        try
+        {
+            store.WriteConfig(name, json);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            prepared.Abandon();
+            throw StorageFailure(ex);
+        }
+    }
+
+    private void RestoreConfig(string name, byte[]? written, byte[]? previous)
+    {
+        if (written is not null && previous is not null)
+        {
+            store.WriteConfig(name, previous);
+        }
+    }
+
+    private static void Guard(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw StorageFailure(ex);
+        }
+    }
+
+    private static ServingException StorageFailure(Exception ex) => ex switch
+    {
+        ServingException serving => serving,
+        IOException io when StorageErrors.IsDiskFull(io) => new ServingException(
+            FailureKind.InsufficientStorage, "the model repository's disk is full; nothing was written", ex),
+        _ => throw new IOException($"the model repository could not be written: {ex.Message}", ex),
+    };
+
+    private static void RequireValidName(string name, string what)
+    {
+        if (!ModelRepositoryScanner.IsValidModelName(name))
+        {
+            throw ServingException.Invalid(
+                $"'{name}' is not a valid {what} name: use letters, digits, '_', '-' and '.', not starting with '.', at most {ModelRepositoryScanner.MaxModelNameLength} characters");
+        }
+    }
+}

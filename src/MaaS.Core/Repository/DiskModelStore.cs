@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace MaaS.Core.Repository;
+
+/// <summary>
+/// The repository as a directory tree. Uploads are staged in <c>&lt;root&gt;/.maas-staging</c> (same file system, so
+/// the final rename is atomic) and deletions go through <c>&lt;root&gt;/.maas-trash</c>; scans skip both (names
+/// starting with '.' are never models), and leftovers from a crash are cleared at start.
+/// </summary>
+public sealed class DiskModelStore : IModelStore
+{
+    public const string RecordFileName = ".maas-version.json";
+    private const string StagingName = ".maas-staging";
+    private const string TrashName = ".maas-trash";
+
+    private readonly TimeProvider _time;
+
+    public DiskModelStore(IOptions<MaaSOptions> options, TimeProvider time)
+    {
+        _time = time;
+        Root = Path.GetFullPath(options.Value.ModelRepository);
+        foreach (var leftover in new[] { StagingName, TrashName })
+        {
+            var path = Path.Combine(Root, leftover);
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+    }
+
+    public string Root { get; }
+
+    public IReadOnlyList<ModelDirectory> Scan() => ModelRepositoryScanner.Scan(Root);
+
+    public ModelDirectory? Find(string name)
+    {
+        var path = ModelPath(name);
+        return Directory.Exists(path) ? ModelRepositoryScanner.ReadModel(name, path) : null;
+    }
+
+    public async Task<StagedFile> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(Root, StagingName, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "upload");
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    size += read;
+                    if (size > maxBytes)
+                    {
+                        throw new ServingException(
+                            FailureKind.PayloadTooLarge, $"the model is larger than the limit of {maxBytes} bytes (MaaS:Limits:MaxModelBytes)");
+                    }
+
+                    hash.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+
+                // The rename that publishes the version must never expose bytes still in the page cache only.
+                file.Flush(flushToDisk: true);
+            }
+
+            return new StagedFile(directory, path, Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    public void CommitVersion(StagedFile staged, string model, long version, string fileName)
+    {
+        var target = VersionPath(model, version);
+        if (Directory.Exists(target))
+        {
+            throw new ServingException(FailureKind.Conflict, $"model '{model}' version {version} already exists");
+        }
+
+        File.Move(staged.Path, Path.Combine(staged.Directory, fileName));
+        var record = new VersionRecord(staged.Sha256, staged.Size, _time.GetUtcNow());
+        File.WriteAllBytes(Path.Combine(staged.Directory, RecordFileName), JsonSerializer.SerializeToUtf8Bytes(record, RepositoryJsonContext.Default.VersionRecord));
+        Directory.CreateDirectory(ModelPath(model));
+        try
+        {
+            Directory.Move(staged.Directory, target);
+        }
+        catch (IOException) when (Directory.Exists(target))
+        {
+            throw new ServingException(FailureKind.Conflict, $"model '{model}' version {version} already exists");
+        }
+
+        staged.Committed = true;
+    }
+
+    public void WriteConfig(string model, ReadOnlySpan<byte> json)
+    {
+        var directory = ModelPath(model);
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".config.json.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                file.Write(json);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, Path.Combine(directory, "config.json"), overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    public byte[]? ReadConfig(string model)
+    {
+        var path = Path.Combine(ModelPath(model), "config.json");
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    }
+
+    public void DeleteVersion(string model, long version) => MoveToTrashAndDelete(VersionPath(model, version));
+
+    public void DeleteModel(string model) => MoveToTrashAndDelete(ModelPath(model));
+
+    public VersionRecord? ReadRecord(string model, long version)
+    {
+        var path = Path.Combine(VersionPath(model, version), RecordFileName);
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), RepositoryJsonContext.Default.VersionRecord) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void MoveToTrashAndDelete(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            return;
+        }
+
+        var trash = Path.Combine(Root, TrashName, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.GetDirectoryName(trash)!);
+        Directory.Move(path, trash);
+        Directory.Delete(trash, recursive: true);
+    }
+
+    private string ModelPath(string model) =>
+        ModelRepositoryScanner.IsValidModelName(model)
+            ? Path.Combine(Root, model)
+            : throw new ArgumentException($"'{model}' is not a valid model name", nameof(model));
+
+    private string VersionPath(string model, long version) =>
+        Path.Combine(ModelPath(model), version.ToString(CultureInfo.InvariantCulture));
+}
