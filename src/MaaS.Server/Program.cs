@@ -1,5 +1,6 @@
 using MaaS.Core;
 using MaaS.Server.Endpoints.Health;
+using MaaS.Server.Endpoints.Management;
 using MaaS.Server.Endpoints.V1;
 using MaaS.Server.Endpoints.V2;
 using MaaS.Server.Hosting;
@@ -10,15 +11,19 @@ builder.AddMaaSHosting(args);             // --model-repository, port 8000, body
 builder.AddMaaSLogging();                 // Serilog console (text or JSON), request logging
 builder.Services.AddMaaSCore();           // repository, registry, sessions
 builder.Services.AddMaaSEndpoints();      // JSON context, Swagger
+builder.Services.AddMaaSAuth();           // API keys and roles
 
 var app = builder.Build();
 app.UseMaaSRequestLogging();
 app.UseMaaSErrorHandling();
 app.UseMaaSSwagger();
+app.UseMaaSAuth();
 app.MapHealth();
 app.MapServerMetadata();
 app.MapModelMetadata();
 app.MapInferenceV2();
 app.MapRepositoryIndex();
+app.MapRepositoryControl();
+app.MapModelManagement();
 app.MapPredictV1();
 app.Run();

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MaaS.Core.Repository;
@@ -6,19 +7,34 @@ namespace MaaS.Core.Registry;
 
 public sealed partial class ModelManager
 {
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    /// <summary>Streams an upload into the staging area (413 past <paramref name="maxBytes"/>) and checks it is an ONNX file; dispose it if it is not committed.</summary>
+    public async Task<StagedFile> StageUploadAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        var staged = await StageAsync(content, maxBytes, cancellationToken);
+        try
+        {
+            OnnxFileInspectorGuard(staged.Path);
+            return staged;
+        }
+        catch
+        {
+            staged.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
-    /// Adds a version from an upload: streamed to staging (413 past <paramref name="maxBytes"/>), checked as ONNX,
-    /// loaded beside what serves, then renamed into the repository and published. With <paramref name="configJson"/>
-    /// the model's config is replaced too, after every served version has loaded under it. Nothing is written when
-    /// any step fails.
+    /// Adds a staged upload as a version (<paramref name="requestedVersion"/> or the next number): it is loaded beside
+    /// what serves, renamed into the repository and published. With <paramref name="configJson"/> the model's config is
+    /// replaced too, after every served version has loaded under it. Nothing is written when any step fails.
     /// </summary>
-    public async Task<ModelVersion> UploadAsync(
-        string name, Stream content, long? requestedVersion, byte[]? configJson, long maxBytes, CancellationToken cancellationToken)
+    public async Task<ModelVersion> AddVersionAsync(
+        string name, StagedFile staged, long? requestedVersion, byte[]? configJson, CancellationToken cancellationToken)
     {
         RequireValidName(name, "model");
         var config = configJson is null ? null : ParseConfig(name, configJson);
-        using var staged = await StageAsync(content, maxBytes, cancellationToken);
-        OnnxFileInspectorGuard(staged.Path);
         using var held = await LockAsync(name, cancellationToken);
         var directory = store.Find(name) ?? EmptyDirectory(name);
         if (configJson is null && directory.ConfigError is not null)
@@ -319,7 +335,7 @@ public sealed partial class ModelManager
         edit(labels);
         root["labels"] = new JsonObject(labels.OrderBy(pair => pair.Key, StringComparer.Ordinal)
             .Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
-        return JsonSerializer.SerializeToUtf8Bytes(root, RepositoryJsonContext.Default.JsonObject);
+        return Encoding.UTF8.GetBytes(root.ToJsonString(IndentedJson));
     }
 
     private void WriteConfigOrAbandon(string name, byte[] json, PreparedModel prepared)

@@ -108,6 +108,5 @@ public sealed class SpecificPolicy
 
 [JsonSerializable(typeof(ModelConfig))]
 [JsonSerializable(typeof(VersionRecord))]
-[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSourceGenerationOptions(ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 internal sealed partial class RepositoryJsonContext : JsonSerializerContext;

@@ -20,21 +20,30 @@ internal sealed class SwaggerExamples : IOperationFilter
 
     private const string PredictExample = """{ "instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4]] }""";
 
+    private static readonly (string Name, string Description, string? Pattern)[] RouteBoundParameters =
+    [
+        ("modelVersion", "Model version, a positive integer.", "^[0-9]+$"),
+        ("label", "A version label, e.g. stable.", null),
+    ];
+
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         var path = context.ApiDescription.RelativePath ?? "";
-        if (path.Contains("{modelVersion", StringComparison.Ordinal) && operation.Parameters?.Any(p => p.Name == "modelVersion") != true)
+        foreach (var (name, description, pattern) in RouteBoundParameters)
         {
-            // Bound from the route by ModelVersionRoute.BindAsync, so ApiExplorer does not list it.
-            operation.Parameters ??= [];
-            operation.Parameters.Add(new OpenApiParameter
+            // Bound from the route by ModelVersionRoute.BindAsync, so ApiExplorer does not list them.
+            if (path.Contains("{" + name, StringComparison.Ordinal) && operation.Parameters?.Any(p => p.Name == name) != true)
             {
-                Name = "modelVersion",
-                In = ParameterLocation.Path,
-                Required = true,
-                Description = "Model version, a positive integer.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$" },
-            });
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = name,
+                    In = ParameterLocation.Path,
+                    Required = true,
+                    Description = description,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = pattern },
+                });
+            }
         }
 
         foreach (var parameter in operation.Parameters ?? [])
@@ -45,6 +54,7 @@ internal sealed class SwaggerExamples : IOperationFilter
                 {
                     "modelName" => "mlp",
                     "modelVersion" => "1",
+                    "label" => "stable",
                     _ => concrete.Example,
                 };
             }

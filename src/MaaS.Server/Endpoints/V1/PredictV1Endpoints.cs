@@ -11,7 +11,7 @@ internal static class PredictV1Endpoints
 {
     public static RouteGroupBuilder MapPredictV1(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1/models").WithTags("KServe V1");
+        var group = routes.MapGroup("/v1/models").WithTags("KServe V1").RequireAuthorization(AuthPolicies.Inference);
         group.MapGet("", ListModels).WithSummary("Names of the models that can serve.");
         group.MapGet("/{modelName}", GetModel).WithSummary("Whether the model can serve.").Produces<ErrorResponse>(StatusCodes.Status404NotFound);
         group.MapPost("/{modelName}:predict", PredictAsync)

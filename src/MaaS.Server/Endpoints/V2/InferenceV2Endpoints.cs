@@ -16,8 +16,8 @@ internal static class InferenceV2Endpoints
 
     public static RouteGroupBuilder MapInferenceV2(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Inference (V2)");
-        foreach (var prefix in new[] { "", ModelVersionRoute.Segment })
+        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Inference (V2)").RequireAuthorization(AuthPolicies.Inference);
+        foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapPost(prefix + "/infer", InferAsync)
                 .WithSummary("Run inference: JSON tensors, or a JSON header followed by binary tensors (Inference-Header-Content-Length). No Content-Type needed.")
@@ -38,7 +38,7 @@ internal static class InferenceV2Endpoints
         HttpContext context, string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, IOptions<LimitsOptions> limits,
         CancellationToken cancellationToken)
     {
-        using var lease = registry.Acquire(modelName, modelVersion.Number);
+        using var lease = modelVersion.Acquire(registry, modelName);
         context.SetServedVersion(lease.VersionNumber);
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var headerLength = ReadHeaderLength(context.Request, body.Length);

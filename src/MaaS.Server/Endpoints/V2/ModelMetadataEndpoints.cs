@@ -11,8 +11,8 @@ internal static class ModelMetadataEndpoints
 {
     public static RouteGroupBuilder MapModelMetadata(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Models (V2)");
-        foreach (var prefix in new[] { "", ModelVersionRoute.Segment })
+        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Models (V2)").RequireAuthorization(AuthPolicies.Inference);
+        foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapGet(prefix, GetMetadata).WithSummary("Model metadata: versions, platform, inputs and outputs (shape -1 = any size).")
                 .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
@@ -26,11 +26,10 @@ internal static class ModelMetadataEndpoints
 
     private static Ok<ModelMetadataResponse> GetMetadata(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
     {
-        var version = modelVersion.Number;
-        using var lease = registry.Acquire(modelName, version);
+        using var lease = modelVersion.Acquire(registry, modelName);
         var model = lease.Model;
         var signature = model.Signature;
-        var versions = version is null
+        var versions = modelVersion.Number is null && modelVersion.Label is null
             ? registry.GetModel(modelName).ReadyVersions.Select(v => v.Number.ToString(CultureInfo.InvariantCulture)).ToList()
             : [lease.VersionNumber.ToString(CultureInfo.InvariantCulture)];
         return TypedResults.Ok(new ModelMetadataResponse(
@@ -44,8 +43,8 @@ internal static class ModelMetadataEndpoints
 
     private static Results<Ok, JsonHttpResult<ErrorResponse>> GetReady(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
     {
-        var version = modelVersion.Number;
         var model = registry.GetModel(modelName);
+        var version = modelVersion.Resolve(registry, modelName);
         var ready = version is null ? model.Latest is not null : registry.GetVersion(modelName, version).State == ModelVersionState.Ready;
         return ready
             ? TypedResults.Ok()
@@ -54,7 +53,7 @@ internal static class ModelMetadataEndpoints
 
     private static Ok<JsonObject> GetConfig(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
     {
-        using var lease = registry.Acquire(modelName, modelVersion.Number);
+        using var lease = modelVersion.Acquire(registry, modelName);
         var model = registry.GetModel(modelName);
         return TypedResults.Ok(ModelConfigJson.Build(model.Directory, lease.Model.Signature));
     }

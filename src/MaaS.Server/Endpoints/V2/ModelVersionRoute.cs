@@ -1,20 +1,39 @@
 using System.Globalization;
 using MaaS.Core;
+using MaaS.Core.Registry;
 
 namespace MaaS.Server.Endpoints.V2;
 
 /// <summary>
-/// The optional <c>/versions/{modelVersion}</c> path segment, bound from the route so that one handler serves both
-/// forms of a route. Digits only: anything else does not match the route (404, as Triton).
+/// Which version a route addresses: <c>/versions/{modelVersion}</c>, <c>/labels/{label}</c>, or neither (the latest
+/// READY version). Bound from the route so that one handler serves every form. Versions are digits only: anything
+/// else does not match the route (404, as Triton).
 /// </summary>
-internal sealed record ModelVersionRoute(long? Number)
+internal sealed record ModelVersionRoute(long? Number, string? Label)
 {
-    public const string Segment = "/versions/{modelVersion:regex(^[0-9]+$)}";
+    public const string VersionSegment = "/versions/{modelVersion:regex(^[0-9]+$)}";
+
+    public const string LabelSegment = "/labels/{label}";
+
+    /// <summary>The three ways to address a version, as route prefixes.</summary>
+    public static readonly string[] Prefixes = ["", VersionSegment, LabelSegment];
 
     public static ValueTask<ModelVersionRoute> BindAsync(HttpContext context) =>
-        ValueTask.FromResult(new ModelVersionRoute(Parse(context.GetRouteValue("modelVersion") as string)));
+        ValueTask.FromResult(new ModelVersionRoute(Parse(context.GetRouteValue("modelVersion") as string), context.GetRouteValue("label") as string));
 
-    private static long? Parse(string? modelVersion)
+    /// <summary>Leases the addressed version: 404 when unknown, 503 when it cannot serve.</summary>
+    public VersionLease Acquire(ModelRegistry registry, string modelName) =>
+        Label is null ? registry.Acquire(modelName, Number) : registry.AcquireByLabel(modelName, Label);
+
+    /// <summary>The addressed version's number, or null for "latest"; 404 for an unknown label.</summary>
+    public long? Resolve(ModelRegistry registry, string modelName) =>
+        Label is null
+            ? Number
+            : registry.GetModel(modelName).Directory.Labels.TryGetValue(Label, out var version)
+                ? version
+                : throw new ServingException(FailureKind.VersionNotFound, $"model '{modelName}' has no label '{Label}'");
+
+    public static long? Parse(string? modelVersion)
     {
         if (modelVersion is null)
         {

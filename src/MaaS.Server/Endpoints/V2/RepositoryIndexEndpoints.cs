@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MaaS.Core;
 using MaaS.Core.Registry;
+using MaaS.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MaaS.Server.Endpoints.V2;
@@ -11,12 +12,23 @@ internal static class RepositoryIndexEndpoints
     public static RouteHandlerBuilder MapRepositoryIndex(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/v2/repository/index", GetIndexAsync)
             .WithTags("Repository (V2)")
+            .RequireAuthorization(AuthPolicies.Inference)
             .WithSummary("Every model version with its state (READY, LOADING, UNAVAILABLE) and the reason when not READY. Body optional: {\"ready\": true} lists READY versions only.");
 
-    private static async Task<Ok<List<RepositoryIndexEntry>>> GetIndexAsync(HttpRequest request, ModelRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Ok<List<RepositoryIndexEntry>>> GetIndexAsync(
+        HttpRequest request, ModelRegistry registry, ModelManager manager, CancellationToken cancellationToken)
     {
         var readyOnly = await ReadReadyFlagAsync(request, cancellationToken);
         var entries = new List<RepositoryIndexEntry>();
+        if (!readyOnly)
+        {
+            // Models on disk that were never loaded (added without polling): their name only, as Triton lists them.
+            foreach (var name in manager.Store.Scan().Select(model => model.Name).Where(name => !registry.TryGetModel(name, out _)))
+            {
+                entries.Add(new RepositoryIndexEntry(name, null, null, null));
+            }
+        }
+
         foreach (var model in registry.Models)
         {
             if (model.Versions.IsEmpty)
@@ -39,7 +51,7 @@ internal static class RepositoryIndexEndpoints
             }
         }
 
-        return TypedResults.Ok(entries);
+        return TypedResults.Ok(entries.OrderBy(entry => entry.Name, StringComparer.Ordinal).ToList());
     }
 
     /// <summary>The optional body <c>{"ready": bool}</c>; tritonclient sends none.</summary>

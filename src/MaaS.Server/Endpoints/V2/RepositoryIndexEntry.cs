@@ -6,5 +6,5 @@ namespace MaaS.Server.Endpoints.V2;
 public sealed record RepositoryIndexEntry(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("version"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Version,
-    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("state"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? State,
     [property: JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason);

@@ -1,5 +1,6 @@
 using System.Reflection;
 using MaaS.Core.Sessions;
+using MaaS.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MaaS.Server.Endpoints.V2;
@@ -10,7 +11,7 @@ internal static class ServerMetadataEndpoints
     private static readonly string[] Extensions = ["classification", "binary_tensor_data", "model_configuration"];
 
     public static RouteHandlerBuilder MapServerMetadata(this IEndpointRouteBuilder routes) =>
-        routes.MapGet("/v2", GetMetadata).WithTags("Server (V2)").WithSummary("Server metadata: name, version, extensions, execution provider.");
+        routes.MapGet("/v2", GetMetadata).WithTags("Server (V2)").RequireAuthorization(AuthPolicies.Inference).WithSummary("Server metadata: name, version, extensions, execution provider.");
 
     private static Ok<ServerMetadataResponse> GetMetadata(IExecutionProviderFactory provider) =>
         TypedResults.Ok(new ServerMetadataResponse("maas", ServerVersion, Extensions, provider.Name));

@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace MaaS.Server.Endpoints.Management;
+
+/// <summary><c>GET /v2/repository/models/{m}</c>: every version on disk with its state, and the model's labels and config.</summary>
+public sealed record ModelRegistryView(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
+    [property: JsonPropertyName("unloaded")] bool Unloaded,
+    [property: JsonPropertyName("labels")] IReadOnlyDictionary<string, long> Labels,
+    [property: JsonPropertyName("versions")] IReadOnlyList<VersionView> Versions,
+    [property: JsonPropertyName("config"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonNode? Config,
+    [property: JsonPropertyName("ignored_config_keys")] IReadOnlyList<string> IgnoredConfigKeys);
+
+/// <summary>One version: state (READY, LOADING, UNAVAILABLE) and reason, file facts, labels.</summary>
+public sealed record VersionView(
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    [property: JsonPropertyName("sha256")] string? Sha256,
+    [property: JsonPropertyName("size_bytes")] long? SizeBytes,
+    [property: JsonPropertyName("created")] DateTimeOffset? Created,
+    [property: JsonPropertyName("labels")] IReadOnlyList<string> Labels);
+
+/// <summary>Answer to an upload: the version as registered.</summary>
+public sealed record UploadResponse(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("sha256")] string? Sha256,
+    [property: JsonPropertyName("size_bytes")] long? SizeBytes);
+
+/// <summary>Body of <c>PUT /v2/repository/models/{m}/labels/{label}</c>.</summary>
+public sealed record LabelRequest([property: JsonPropertyName("version")] long Version);

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+
+namespace MaaS.Server.Hosting;
+
+internal static partial class AuthExtensions
+{
+    public static IServiceCollection AddMaaSAuth(this IServiceCollection services)
+    {
+        services.AddOptions<AuthOptions>()
+            .BindConfiguration(AuthOptions.SectionName)
+            .Validate(
+                options => options.ApiKeys.All(key => key.Key.Length >= 16 && key.Role.ToLowerInvariant() is AuthPolicies.Admin or AuthPolicies.Inference),
+                "MaaS:Auth:ApiKeys: every entry needs a Key of at least 16 characters and a Role of 'admin' or 'inference'")
+            .ValidateOnStart();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<IAuthorizationHandler, ApiKeyRequirementHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
+        // The authentication core only: AddAuthentication would also bring data protection (cookie keys), unused here.
+        services.AddWebEncoders();
+        services.AddAuthenticationCore(options => options.DefaultScheme = AuthPolicies.Scheme);
+        new AuthenticationBuilder(services).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthPolicies.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuthPolicies.Admin, policy => policy.AddRequirements(new ApiKeyRequirement(AuthPolicies.Admin)))
+            .AddPolicy(AuthPolicies.Inference, policy => policy.AddRequirements(new ApiKeyRequirement(AuthPolicies.Inference)));
+        return services;
+    }
+
+    public static WebApplication UseMaaSAuth(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<ApiKeyStore>().Enabled)
+        {
+            Log.NoKeys(app.Logger);
+        }
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2010, Level = LogLevel.Warning,
+            Message = "No API keys configured (MaaS:Auth:ApiKeys): inference is open to every caller, management routes answer loopback callers only")]
+        public static partial void NoKeys(ILogger logger);
+    }
+}
+
+/// <summary>Answers 401 (no or bad key) and 403 (key without the role, or a non-loopback caller) with the usual <c>{"error"}</c> body.</summary>
+internal sealed class JsonAuthorizationResultHandler(ApiKeyStore keys) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Succeeded)
+        {
+            return _default.HandleAsync(next, context, policy, authorizeResult);
+        }
+
+        if (!keys.Enabled)
+        {
+            return ErrorHandling.WriteAsync(context, StatusCodes.Status403Forbidden,
+                "management routes answer loopback callers only while no API keys are configured (MaaS:Auth:ApiKeys)");
+        }
+
+        return context.User.Identity?.IsAuthenticated == true
+            ? ErrorHandling.WriteAsync(context, StatusCodes.Status403Forbidden, "this API key's role does not allow this route (it needs an admin key)")
+            : ErrorHandling.WriteAsync(context, StatusCodes.Status401Unauthorized,
+                "a valid API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
+    }
+}
