@@ -20,7 +20,9 @@ public sealed class OnnxModelLoader(IExecutionProviderFactory providers, IOption
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new ModelConfigException($"ONNX Runtime cannot load {Path.GetFileName(file)}: {ex.Message}", ex);
+            // Name the file as the repository knows it: the server's own paths are none of the client's business.
+            var shown = $"{model.Name}/{version}/{model.ModelFileName}";
+            throw new ModelConfigException($"ONNX Runtime cannot load {shown}: {ex.Message.Replace(file, shown, StringComparison.Ordinal)}", ex);
         }
 
         try
