@@ -21,6 +21,10 @@ public sealed class MaaSOptions
     /// </summary>
     public bool StrictReadiness { get; set; } = true;
 
+    /// <summary>Execution provider: cpu (default) or cuda (the GPU build; falls back to the CPU when CUDA cannot start, see MaaS:Cuda).</summary>
+    [RegularExpression("^(cpu|cuda)$", ErrorMessage = "MaaS:ExecutionProvider must be cpu or cuda")]
+    public string ExecutionProvider { get; set; } = "cpu";
+
     /// <summary>max_batch_size given to a model whose config does not set one and whose graph batches. Default 64, 1 to 65536.</summary>
     [Range(1, 65536)]
     public int DefaultMaxBatchSize { get; set; } = 64;

@@ -26,4 +26,13 @@ app.MapRepositoryIndex();
 app.MapRepositoryControl();
 app.MapModelManagement();
 app.MapPredictV1();
-app.Run();
+try
+{
+    app.Run();
+    return 0;
+}
+catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException)
+{
+    // A setting that cannot work (a bad value, strict CUDA without CUDA): the host has logged why; stop with a failure code.
+    return 1;
+}

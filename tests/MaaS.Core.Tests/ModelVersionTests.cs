@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using MaaS.Core.Registry;
 using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
+using MaaS.Core.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 
@@ -15,7 +16,7 @@ public sealed class ModelVersionTests
 
     private static Inference.ModelSignature LoadMlpSignature()
     {
-        var loader = new OnnxModelLoader(new CpuExecutionProviderFactory(), Options.Create(new MaaSOptions()));
+        var loader = TestLoaders.Create();
         using var model = loader.Load(ModelRepositoryScanner.ReadModel("mlp", Path.Combine(RepositoryPaths.Models, "mlp")), 1);
         return model.Signature;
     }

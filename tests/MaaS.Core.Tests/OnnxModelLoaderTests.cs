@@ -5,13 +5,12 @@ using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
 using MaaS.Core.Tensors;
 using MaaS.Core.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace MaaS.Core.Tests;
 
 public sealed class OnnxModelLoaderTests : IDisposable
 {
-    private static readonly OnnxModelLoader Loader = new(new CpuExecutionProviderFactory(), Options.Create(new MaaSOptions()));
+    private static readonly OnnxModelLoader Loader = TestLoaders.Create();
 
     private readonly TempDirectory _temp = new();
 
@@ -105,7 +104,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
     [Fact]
     public void Load_InferredBatch_UsesDefaultMaxBatchSizeOption()
     {
-        var loader = new OnnxModelLoader(new CpuExecutionProviderFactory(), Options.Create(new MaaSOptions { DefaultMaxBatchSize = 16 }));
+        var loader = TestLoaders.Create(new MaaSOptions { DefaultMaxBatchSize = 16 });
 
         using var model = Load(RepositoryPaths.Zoo, "multi_io", loader: loader);
 
@@ -182,7 +181,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Run_MlpReferenceInput_MatchesPyTorchLogits()
+    public async Task Run_MlpReferenceInput_MatchesPyTorchLogits()
     {
         var reference = Reference(Path.Combine(RepositoryPaths.References, "mlp", "1.json"));
         var input = reference.GetProperty("inputs")[0];
@@ -192,7 +191,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
         request.Inputs.Add(new InferInput("input", TensorDataType.Fp32, Shape(input), TensorBuffer.CopyOf(TensorBytes.Of(Floats(input)))));
         request.Outputs.Add(new RequestedOutput("logits", Binary: false));
 
-        using var result = model.Run(request, CancellationToken.None);
+        using var result = await model.RunAsync(request, CancellationToken.None);
 
         var logits = result.Outputs.Single();
         logits.Name.Should().Be("logits");
@@ -208,7 +207,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Run_MlpWithClassification_ReturnsTopClassesWithLabels()
+    public async Task Run_MlpWithClassification_ReturnsTopClassesWithLabels()
     {
         var reference = Reference(Path.Combine(RepositoryPaths.References, "mlp", "1.json"));
         var input = reference.GetProperty("inputs")[0];
@@ -217,7 +216,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
         request.Inputs.Add(new InferInput("input", TensorDataType.Fp32, Shape(input), TensorBuffer.CopyOf(TensorBytes.Of(Floats(input)))));
         request.Outputs.Add(new RequestedOutput("logits", Binary: true, ClassCount: 2));
 
-        using var result = model.Run(request, CancellationToken.None);
+        using var result = await model.RunAsync(request, CancellationToken.None);
 
         var output = result.Outputs.Single();
         output.DataType.Should().Be(TensorDataType.Bytes);
@@ -237,7 +236,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Run_StringsModel_RoundTripsBytes()
+    public async Task Run_StringsModel_RoundTripsBytes()
     {
         var strings = TensorBytes.Strings("hello", "wörld", "");
         using var model = Load(RepositoryPaths.Zoo, "strings");
@@ -246,7 +245,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
         request.Inputs.Add(new InferInput("text", TensorDataType.Bytes, [3], TensorBuffer.CopyOf(strings)));
         request.Outputs.Add(new RequestedOutput("same", Binary: true));
 
-        using var result = model.Run(request, CancellationToken.None);
+        using var result = await model.RunAsync(request, CancellationToken.None);
 
         var output = result.Outputs.Single();
         output.DataType.Should().Be(TensorDataType.Bytes);
@@ -258,7 +257,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Run_Fp16Model_ReturnsReferenceHalves()
+    public async Task Run_Fp16Model_ReturnsReferenceHalves()
     {
         var reference = Reference(Path.Combine(RepositoryPaths.Zoo, "fp16", "reference.json"));
         var input = reference.GetProperty("inputs")[0];
@@ -269,7 +268,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
         request.Inputs.Add(new InferInput("x", TensorDataType.Fp16, Shape(input), TensorBuffer.CopyOf(TensorBytes.Of(halves))));
         request.Outputs.Add(new RequestedOutput("y", Binary: true));
 
-        using var result = model.Run(request, CancellationToken.None);
+        using var result = await model.RunAsync(request, CancellationToken.None);
 
         var output = result.Outputs.Single();
         output.DataType.Should().Be(TensorDataType.Fp16);
@@ -277,7 +276,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Run_ScalarOutput_HasEmptyShape()
+    public async Task Run_ScalarOutput_HasEmptyShape()
     {
         var reference = Reference(Path.Combine(RepositoryPaths.Zoo, "scalar_out", "reference.json"));
         var input = reference.GetProperty("inputs")[0];
@@ -287,7 +286,7 @@ public sealed class OnnxModelLoaderTests : IDisposable
         request.Inputs.Add(new InferInput("x", TensorDataType.Fp32, Shape(input), TensorBuffer.CopyOf(TensorBytes.Of(Floats(input)))));
         request.Outputs.Add(new RequestedOutput("total", Binary: false));
 
-        using var result = model.Run(request, CancellationToken.None);
+        using var result = await model.RunAsync(request, CancellationToken.None);
 
         var output = result.Outputs.Single();
         output.Shape.Should().BeEmpty();

@@ -39,6 +39,9 @@ public sealed partial class ModelManager
         [LoggerMessage(EventId = 1015, Level = LogLevel.Information, Message = "Model {ModelName} loaded on request")]
         public static partial void ModelLoadedOnRequest(ILogger logger, string modelName);
 
+        [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "Model {ModelName} v{ModelVersion} evicted to stay within the loaded-model budget ({FootprintBytes} bytes freed)")]
+        public static partial void VersionEvicted(ILogger logger, string modelName, long modelVersion, long footprintBytes);
+
         [LoggerMessage(EventId = 1016, Level = LogLevel.Information, Message = "Model {ModelName} unloaded on request")]
         public static partial void ModelUnloaded(ILogger logger, string modelName);
     }

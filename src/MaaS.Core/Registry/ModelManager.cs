@@ -5,6 +5,7 @@ using System.Globalization;
 using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MaaS.Core.Registry;
 
@@ -15,7 +16,8 @@ namespace MaaS.Core.Registry;
 /// source of truth: management calls write to the repository first (or validate, write, then publish), so a
 /// restart or another replica sees the same registry.
 /// </summary>
-public sealed partial class ModelManager(IModelStore store, OnnxModelLoader loader, ModelRegistry registry, ILogger<ModelManager> logger)
+public sealed partial class ModelManager(
+    IModelStore store, OnnxModelLoader loader, ModelRegistry registry, IOptions<SessionsOptions> sessions, TimeProvider time, ILogger<ModelManager> logger)
     : IDisposable
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
@@ -138,7 +140,10 @@ public sealed partial class ModelManager(IModelStore store, OnnxModelLoader load
             var model = loader.Load(directory, number);
             var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             Log.VersionLoaded(logger, directory.Name, label, model.ExecutionProvider, elapsedMs);
-            return ModelVersion.Ready(number, model, info);
+            Interlocked.Increment(ref _loads);
+            var version = ModelVersion.Ready(number, model, info);
+            version.Touch(time.GetTimestamp());
+            return version;
         }
         catch (Exception ex) when (ex is ModelConfigException or IOException or UnauthorizedAccessException)
         {
@@ -159,8 +164,11 @@ public sealed partial class ModelManager(IModelStore store, OnnxModelLoader load
     }
 
     /// <summary>Swaps the prepared versions in; the ones they replace are retired after their last request.</summary>
-    private void Publish(PreparedModel prepared, bool unloaded = false) =>
+    private void Publish(PreparedModel prepared, bool unloaded = false)
+    {
         registry.Set(new RegisteredModel(prepared.Directory, prepared.Versions, unloaded));
+        EnforceBudget();
+    }
 
     private static void Abandon(List<ModelVersion> loaded, IReadOnlyDictionary<long, OnnxModel>? preloaded)
     {

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Options;
 namespace MaaS.Core.Registry;
 
 /// <summary>The models being served and the state of each version. Lookups are lock-free; a change replaces a model's entry.</summary>
-public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
+public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? time = null) : IDisposable
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, RegisteredModel> _models = new(StringComparer.Ordinal);
     private volatile bool _startupComplete;
 
@@ -19,7 +20,7 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
     public bool IsReady =>
         _startupComplete
         && (!options.Value.StrictReadiness
-            || _models.Values.All(model => model.Unloaded || (model.Error is null && model.Versions.Values.All(v => v.State == ModelVersionState.Ready))));
+            || _models.Values.All(model => model.Unloaded || (model.Error is null && model.Versions.Values.All(v => v.IsRoutable))));
 
     public bool TryGetModel(string name, out RegisteredModel model) => _models.TryGetValue(name, out model!);
 
@@ -40,13 +41,27 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
         return model.Versions.TryGetValue(version.Value, out var found) ? found : throw ServingException.VersionNotFound(name, version.Value);
     }
 
-    /// <summary>Leases a READY version for one request; 404 when unknown, 503 when it exists but cannot serve.</summary>
-    public VersionLease Acquire(string name, long? version)
+    /// <summary>Leases a READY version for one request; 404 when unknown, 503 when it exists but cannot serve (or is evicted).</summary>
+    public VersionLease Acquire(string name, long? version) =>
+        TryAcquire(name, version, out var evicted)
+            ?? throw new ServingException(FailureKind.NotReady, $"model '{name}' version {evicted!.Number} is evicted and not loaded");
+
+    /// <summary>
+    /// Leases a READY version for one request, or returns null with the version when it is evicted (the caller loads
+    /// it again and retries); 404 when unknown, 503 when it exists but cannot serve.
+    /// </summary>
+    public VersionLease? TryAcquire(string name, long? version, out ModelVersion? evicted)
     {
         // A concurrent swap can retire the version between lookup and acquire: look again, the entry has moved on.
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var found = GetVersion(name, version);
+            if (found.IsEvicted)
+            {
+                evicted = found;
+                return null;
+            }
+
             if (found.State != ModelVersionState.Ready)
             {
                 throw new ServingException(
@@ -56,6 +71,8 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
 
             if (found.TryAcquire())
             {
+                found.Touch(_time.GetTimestamp());
+                evicted = null;
                 return new VersionLease(name, found);
             }
         }
@@ -63,11 +80,39 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options) : IDisposable
         throw new ServingException(FailureKind.NotReady, $"model '{name}' is being replaced; retry");
     }
 
-    /// <summary>Leases the version a label points at; 404 when the model or the label is unknown.</summary>
-    public VersionLease AcquireByLabel(string name, string label) =>
+    /// <summary>The version a label points at; 404 when the model or the label is unknown.</summary>
+    public long ResolveLabel(string name, string label) =>
         GetModel(name).Directory.Labels.TryGetValue(label, out var version)
-            ? Acquire(name, version)
+            ? version
             : throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
+
+    /// <summary>Leases the version a label points at; 404 when the model or the label is unknown.</summary>
+    public VersionLease AcquireByLabel(string name, string label) => Acquire(name, ResolveLabel(name, label));
+
+    /// <summary>Every version holding a loaded model right now, with its model entry.</summary>
+    public IEnumerable<(RegisteredModel Model, ModelVersion Version)> LoadedVersions =>
+        _models.Values.SelectMany(model => model.Versions.Values.Where(version => version.Model is not null).Select(version => (model, version)));
+
+    /// <summary>
+    /// Swaps one version for another if the model's entry still holds <paramref name="expected"/> (eviction, a reload
+    /// on demand); false when the entry moved on meanwhile. The replaced version is retired.
+    /// </summary>
+    public bool TryReplaceVersion(string name, ModelVersion expected, ModelVersion replacement)
+    {
+        if (!_models.TryGetValue(name, out var current) || !current.Versions.TryGetValue(expected.Number, out var held) || !ReferenceEquals(held, expected))
+        {
+            return false;
+        }
+
+        var updated = new RegisteredModel(current.Directory, current.Versions.SetItem(expected.Number, replacement), current.Unloaded);
+        if (!_models.TryUpdate(name, updated, current))
+        {
+            return false;
+        }
+
+        expected.Retire();
+        return true;
+    }
 
     /// <summary>Removes a model; its versions are retired (disposed after their last request).</summary>
     public void Remove(string name)

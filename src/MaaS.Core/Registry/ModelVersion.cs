@@ -10,6 +10,7 @@ namespace MaaS.Core.Registry;
 public sealed class ModelVersion
 {
     private int _references;
+    private long _lastUsed;
 
     private ModelVersion(long number, ModelVersionState state, string? reason, OnnxModel? model, VersionFileInfo? file)
     {
@@ -40,6 +41,26 @@ public sealed class ModelVersion
 
     public static ModelVersion Unavailable(long number, string reason, VersionFileInfo? file = null) =>
         new(number, ModelVersionState.Unavailable, reason, null, file);
+
+    /// <summary>Unloaded to stay within the loaded-model budget: still routable, loaded again by the next request for it.</summary>
+    public static ModelVersion Evicted(long number, VersionFileInfo? file) =>
+        new(number, ModelVersionState.Unavailable, EvictedReason, null, file) { IsEvicted = true };
+
+    public const string EvictedReason = "evicted";
+
+    /// <summary>Evicted: reported UNAVAILABLE (reason "evicted") but routable, loaded on demand.</summary>
+    public bool IsEvicted { get; private init; }
+
+    /// <summary>READY or evicted: a request for it will be served.</summary>
+    public bool IsRoutable => State == ModelVersionState.Ready || IsEvicted;
+
+    /// <summary>When a request last leased it (TimeProvider timestamp), for least-recently-used eviction.</summary>
+    public long LastUsed => Volatile.Read(ref _lastUsed);
+
+    /// <summary>No request holds it (only the registry's own reference remains).</summary>
+    internal bool IsIdle => Volatile.Read(ref _references) == 1;
+
+    internal void Touch(long timestamp) => Volatile.Write(ref _lastUsed, timestamp);
 
     /// <summary>Takes a reference for one request; false once the version has been retired and its last request ended.</summary>
     internal bool TryAcquire()

@@ -18,8 +18,12 @@ public sealed class RegisteredModel(ModelDirectory directory, ImmutableSortedDic
     /// <summary>Why the model as a whole cannot be served (bad config.json, no versions); null otherwise.</summary>
     public string? Error => Directory.ConfigError ?? (Versions.IsEmpty && !Unloaded ? $"model '{Name}' has no version directories holding {Directory.ModelFileName}" : null);
 
-    /// <summary>The highest-numbered READY version, which requests without a version go to (versions are immutable, so it is found once).</summary>
-    public ModelVersion? Latest { get; } = versions.Values.LastOrDefault(version => version.State == ModelVersionState.Ready);
+    /// <summary>The highest-numbered routable version, which requests without a version go to (versions are immutable, so it is found once).</summary>
+    public ModelVersion? Latest { get; } = versions.Values.LastOrDefault(version => version.IsRoutable);
 
-    public IEnumerable<ModelVersion> ReadyVersions => Versions.Values.Where(version => version.State == ModelVersionState.Ready);
+    /// <summary>Versions a request can reach: READY, or evicted (loaded again on demand).</summary>
+    public IEnumerable<ModelVersion> ReadyVersions => Versions.Values.Where(version => version.IsRoutable);
+
+    /// <summary>Never evicted: config "pinned": true.</summary>
+    public bool Pinned => Directory.Config?.Pinned == true;
 }

@@ -2,11 +2,12 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace MaaS.Core.Sessions;
 
-/// <summary>ONNX Runtime's default CPU provider with full graph optimisation.</summary>
-public sealed class CpuExecutionProviderFactory : IExecutionProviderFactory
+/// <summary>ONNX Runtime's default CPU provider.</summary>
+public sealed class CpuExecutionProviderFactory(string? fallbackReason = null) : IExecutionProviderFactory
 {
     public string Name => "cpu";
 
-    public SessionOptions CreateSessionOptions() =>
-        new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+    public string? FallbackReason { get; } = fallbackReason;
+
+    public string Configure(SessionOptions options, InstancePlacement placement) => Name;
 }

@@ -2,12 +2,15 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace MaaS.Core.Sessions;
 
-/// <summary>Creates the session options for one execution provider (CPU here; CUDA in the GPU build).</summary>
+/// <summary>The execution provider sessions run on: the CPU, or CUDA when it started (else the CPU, with the reason).</summary>
 public interface IExecutionProviderFactory
 {
-    /// <summary>The provider's name as reported to clients: "cpu" or "cuda".</summary>
+    /// <summary>The provider in effect, as reported to clients: "cpu" or "cuda".</summary>
     string Name { get; }
 
-    /// <summary>Session options for a new session; the caller disposes them once the session exists.</summary>
-    SessionOptions CreateSessionOptions();
+    /// <summary>Why the configured provider is not the one in effect (CUDA could not start), or null.</summary>
+    string? FallbackReason { get; }
+
+    /// <summary>Adds the provider to <paramref name="options"/> for an instance placed at <paramref name="placement"/>; returns the provider that instance runs on.</summary>
+    string Configure(SessionOptions options, InstancePlacement placement);
 }

@@ -6,29 +6,58 @@ using Microsoft.ML.OnnxRuntime;
 namespace MaaS.Core.Sessions;
 
 /// <summary>
-/// A loaded model version: its ONNX Runtime session and the signature it serves. <see cref="Run"/> is safe to call
-/// concurrently (ONNX Runtime's Run is thread-safe); the session lives until the version is unloaded.
+/// A loaded model version: its pool of ONNX Runtime sessions (one per instance) and the signature it serves. Each
+/// request leases an instance for its Run; the sessions live until the version is unloaded.
 /// </summary>
 public sealed class OnnxModel : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly SessionPool _pool;
 
-    internal OnnxModel(InferenceSession session, ModelSignature signature, string executionProvider)
+    internal OnnxModel(SessionPool pool, ModelSignature signature, string executionProvider)
     {
-        _session = session;
+        _pool = pool;
         Signature = signature;
         ExecutionProvider = executionProvider;
     }
 
+    internal OnnxModel(InferenceSession session, ModelSignature signature, string executionProvider)
+        : this(new SessionPool([session]), signature, executionProvider)
+    {
+    }
+
     public ModelSignature Signature { get; }
 
-    /// <summary>The provider the session actually runs on ("cpu", "cuda").</summary>
+    /// <summary>The provider the sessions actually run on ("cpu", "cuda").</summary>
     public string ExecutionProvider { get; }
 
-    /// <summary>Runs a validated request. The caller disposes the result after encoding it.</summary>
-    public InferResult Run(InferRequest request, CancellationToken cancellationToken)
+    /// <summary>Instances (sessions) of this version.</summary>
+    public int InstanceCount => _pool.Count;
+
+    /// <summary>Runs a validated request on the next free instance, waiting in line when all are busy (cancellation ends the wait).</summary>
+    public async Task<InferResult> RunAsync(InferRequest request, CancellationToken cancellationToken)
     {
         RefuseEmptyInputs(request);
+        using var lease = await _pool.LeaseAsync(cancellationToken);
+        return RunOn(lease.Session, request, cancellationToken);
+    }
+
+    /// <summary>How long warmup took when the version loaded.</summary>
+    public TimeSpan WarmupDuration { get; internal set; }
+
+    /// <summary>What loading the version cost in memory (measured, at least the file size), for the loaded-model budget.</summary>
+    public long FootprintBytes { get; internal set; }
+
+    /// <summary>Runs a request once on every instance, before the model serves (warmup): nobody else holds a session yet.</summary>
+    internal void RunOnEveryInstance(InferRequest request)
+    {
+        foreach (var session in _pool.Sessions)
+        {
+            using var result = RunOn(session, request, CancellationToken.None);
+        }
+    }
+
+    private InferResult RunOn(InferenceSession session, InferRequest request, CancellationToken cancellationToken)
+    {
         var count = request.Inputs.Count;
         var names = new string[count];
         var values = new OrtValue[count];
@@ -48,7 +77,7 @@ public sealed class OnnxModel : IDisposable
                 outputNames[i] = request.Outputs[i].Name;
             }
 
-            var results = RunSession(names, values, outputNames, cancellationToken);
+            var results = RunSession(session, names, values, outputNames, cancellationToken);
             return Wrap(results, request.Outputs);
         }
         finally
@@ -65,8 +94,8 @@ public sealed class OnnxModel : IDisposable
         }
     }
 
-    private IDisposableReadOnlyCollection<OrtValue> RunSession(
-        string[] names, OrtValue[] values, string[] outputNames, CancellationToken cancellationToken)
+    private static IDisposableReadOnlyCollection<OrtValue> RunSession(
+        InferenceSession session, string[] names, OrtValue[] values, string[] outputNames, CancellationToken cancellationToken)
     {
         // One RunOptions per request: Terminate stops only the runs that share it.
         // ORT would also log each failed run to stderr; the failure reaches the client or our log, once.
@@ -74,7 +103,7 @@ public sealed class OnnxModel : IDisposable
         using var registration = cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions);
         try
         {
-            return _session.Run(runOptions, names, values, outputNames);
+            return session.Run(runOptions, names, values, outputNames);
         }
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
@@ -172,5 +201,5 @@ public sealed class OnnxModel : IDisposable
         return new InferOutput(requested.Name, TensorDataType.Bytes, shape, requested.Binary, null, serialized);
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose() => _pool.Dispose();
 }

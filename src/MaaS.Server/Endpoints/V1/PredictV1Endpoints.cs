@@ -30,14 +30,14 @@ internal static class PredictV1Endpoints
         TypedResults.Ok(new ModelStatusResponse(modelName, registry.GetModel(modelName).Latest is not null));
 
     private static async Task PredictAsync(
-        HttpContext context, string modelName, ModelRegistry registry, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+        HttpContext context, string modelName, ModelManager manager, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
-        using var lease = registry.Acquire(modelName, version: null);
+        using var lease = await manager.AcquireAsync(modelName, version: null, label: null, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var signature = lease.Model.Signature;
         using var request = PredictRequestReader.Read(body.Span, signature);
-        using var result = lease.Model.Run(request, cancellationToken);
+        using var result = await lease.Model.RunAsync(request, cancellationToken);
         context.Response.ContentType = "application/json";
         await using (var json = new Utf8JsonWriter(context.Response.BodyWriter, MaaSJsonContext.WriterOptions))
         {

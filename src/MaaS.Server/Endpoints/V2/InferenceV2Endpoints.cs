@@ -35,10 +35,10 @@ internal static class InferenceV2Endpoints
     // The body is read raw (tritonclient sends no Content-Type, and binary tensors follow the JSON), parsed in place,
     // run, and the outputs are encoded straight from ONNX Runtime's tensors.
     private static async Task InferAsync(
-        HttpContext context, string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, IOptions<LimitsOptions> limits,
+        HttpContext context, string modelName, ModelVersionRoute modelVersion, ModelManager manager, IOptions<LimitsOptions> limits,
         CancellationToken cancellationToken)
     {
-        using var lease = modelVersion.Acquire(registry, modelName);
+        using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var headerLength = ReadHeaderLength(context.Request, body.Length);
@@ -46,7 +46,7 @@ internal static class InferenceV2Endpoints
         using var request = headerLength == 0
             ? InferRequestReader.ReadRaw(body.Span, signature)
             : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Span[(headerLength ?? body.Length)..], signature);
-        using var result = lease.Model.Run(request, cancellationToken);
+        using var result = await lease.Model.RunAsync(request, cancellationToken);
         await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
     }
 

@@ -14,19 +14,20 @@ internal static class ModelMetadataEndpoints
         var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Models (V2)").RequireAuthorization(AuthPolicies.Inference);
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
-            group.MapGet(prefix, GetMetadata).WithSummary("Model metadata: versions, platform, inputs and outputs (shape -1 = any size).")
+            group.MapGet(prefix, GetMetadataAsync).WithSummary("Model metadata: versions, platform, inputs and outputs (shape -1 = any size).")
                 .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
             group.MapGet(prefix + "/ready", GetReady).WithSummary("200 when the model (version) can serve, 400 when not ready, 404 when unknown.");
-            group.MapGet(prefix + "/config", GetConfig).WithSummary("The effective config.json, with what was inferred from the ONNX file filled in.")
+            group.MapGet(prefix + "/config", GetConfigAsync).WithSummary("The effective config.json, with what was inferred from the ONNX file filled in.")
                 .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
         }
 
         return group;
     }
 
-    private static Ok<ModelMetadataResponse> GetMetadata(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
+    private static async Task<Ok<ModelMetadataResponse>> GetMetadataAsync(
+        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, ModelManager manager, CancellationToken cancellationToken)
     {
-        using var lease = modelVersion.Acquire(registry, modelName);
+        using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
         var model = lease.Model;
         var signature = model.Signature;
         var versions = modelVersion.Number is null && modelVersion.Label is null
@@ -45,15 +46,16 @@ internal static class ModelMetadataEndpoints
     {
         var model = registry.GetModel(modelName);
         var version = modelVersion.Resolve(registry, modelName);
-        var ready = version is null ? model.Latest is not null : registry.GetVersion(modelName, version).State == ModelVersionState.Ready;
+        var ready = version is null ? model.Latest is not null : registry.GetVersion(modelName, version).IsRoutable;
         return ready
             ? TypedResults.Ok()
             : TypedResults.Json(new ErrorResponse("Model version not ready"), MaaSJsonContext.Error, statusCode: StatusCodes.Status400BadRequest);
     }
 
-    private static Ok<JsonObject> GetConfig(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
+    private static async Task<Ok<JsonObject>> GetConfigAsync(
+        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, ModelManager manager, CancellationToken cancellationToken)
     {
-        using var lease = modelVersion.Acquire(registry, modelName);
+        using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
         var model = registry.GetModel(modelName);
         return TypedResults.Ok(ModelConfigJson.Build(model.Directory, lease.Model.Signature));
     }

@@ -21,17 +21,13 @@ internal sealed record ModelVersionRoute(long? Number, string? Label)
     public static ValueTask<ModelVersionRoute> BindAsync(HttpContext context) =>
         ValueTask.FromResult(new ModelVersionRoute(Parse(context.GetRouteValue("modelVersion") as string), context.GetRouteValue("label") as string));
 
-    /// <summary>Leases the addressed version: 404 when unknown, 503 when it cannot serve.</summary>
-    public VersionLease Acquire(ModelRegistry registry, string modelName) =>
-        Label is null ? registry.Acquire(modelName, Number) : registry.AcquireByLabel(modelName, Label);
+    /// <summary>Leases the addressed version (loading it again if it was evicted): 404 when unknown, 503 when it cannot serve.</summary>
+    public Task<VersionLease> AcquireAsync(ModelManager manager, string modelName, CancellationToken cancellationToken) =>
+        manager.AcquireAsync(modelName, Number, Label, cancellationToken);
 
     /// <summary>The addressed version's number, or null for "latest"; 404 for an unknown label.</summary>
     public long? Resolve(ModelRegistry registry, string modelName) =>
-        Label is null
-            ? Number
-            : registry.GetModel(modelName).Directory.Labels.TryGetValue(Label, out var version)
-                ? version
-                : throw new ServingException(FailureKind.VersionNotFound, $"model '{modelName}' has no label '{Label}'");
+        Label is null ? Number : registry.ResolveLabel(modelName, Label);
 
     public static long? Parse(string? modelVersion)
     {
