@@ -36,6 +36,12 @@ public sealed partial class ModelManager
             var lease = registry.TryAcquire(name, number, out var evicted);
             if (lease is not null)
             {
+                if (attempt > 0)
+                {
+                    // The reload may have gone over budget; the version this request holds is busy, so it stays.
+                    EnforceBudget();
+                }
+
                 return lease;
             }
 
@@ -120,8 +126,6 @@ public sealed partial class ModelManager
         {
             _reloads.TryRemove((name, number), out _);
         }
-
-        EnforceBudget();
     }
 
     /// <summary>Evicts least recently used idle versions until the loaded ones fit the budget.</summary>

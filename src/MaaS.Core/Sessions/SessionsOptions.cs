@@ -7,9 +7,9 @@ public sealed class SessionsOptions
 {
     public const string SectionName = "MaaS:Sessions";
 
-    /// <summary>Sessions per model version when its config has no instance_group. Default 1, 1 to 64.</summary>
+    /// <summary>Sessions per model version when its config has no instance_group. Default 2 (measured: docs/performance.md), 1 to 64.</summary>
     [Range(1, 64)]
-    public int InstanceCount { get; set; } = 1;
+    public int InstanceCount { get; set; } = 2;
 
     /// <summary>Threads one Run may use inside an operator; 0 = ONNX Runtime's choice (one per core). Default 0, 0 to 1024.</summary>
     [Range(0, 1024)]
