@@ -19,6 +19,7 @@ app.UseMaaSErrorHandling();
 app.UseMaaSSwagger();
 app.UseMaaSAuth();
 app.MapHealth();
+app.MapMetrics();
 app.MapServerMetadata();
 app.MapModelMetadata();
 app.MapInferenceV2();

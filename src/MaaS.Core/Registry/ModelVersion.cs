@@ -34,6 +34,9 @@ public sealed class ModelVersion
 
     internal OnnxModel? Model { get; }
 
+    /// <summary>How long the loaded model took to load and to warm up; null when not loaded.</summary>
+    public (TimeSpan Load, TimeSpan Warmup)? Durations => Model is { } model ? (model.LoadDuration, model.WarmupDuration) : null;
+
     public static ModelVersion Loading(long number) => new(number, ModelVersionState.Loading, null, null, null);
 
     public static ModelVersion Ready(long number, OnnxModel model, VersionFileInfo? file = null) =>

@@ -41,6 +41,9 @@ public sealed class OnnxModel : IDisposable
         return RunOn(lease.Session, request, cancellationToken);
     }
 
+    /// <summary>How long loading took (sessions, signature, warmup).</summary>
+    public TimeSpan LoadDuration { get; internal set; }
+
     /// <summary>How long warmup took when the version loaded.</summary>
     public TimeSpan WarmupDuration { get; internal set; }
 

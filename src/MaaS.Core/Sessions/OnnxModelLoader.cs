@@ -21,6 +21,7 @@ public sealed partial class OnnxModelLoader(
         var settings = RuntimeSettings.From(model.Config, sessions.Value);
         var file = model.VersionFile(version);
         var memoryBefore = Environment.WorkingSet;
+        var started = Stopwatch.GetTimestamp();
         var (pool, provider) = CreatePool(model, version, file, settings);
         OnnxModel onnx;
         try
@@ -39,6 +40,7 @@ public sealed partial class OnnxModelLoader(
         {
             onnx.WarmupDuration = RunWarmup(onnx, model, version);
             onnx.FootprintBytes = Math.Max(new FileInfo(file).Length, Environment.WorkingSet - memoryBefore);
+            onnx.LoadDuration = Stopwatch.GetElapsedTime(started);
             return onnx;
         }
         catch
