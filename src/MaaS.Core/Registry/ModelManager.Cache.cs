@@ -30,10 +30,9 @@ public sealed partial class ModelManager
     /// </summary>
     public async Task<VersionLease> AcquireAsync(string name, long? version, string? label, CancellationToken cancellationToken)
     {
-        var number = label is null ? version : registry.ResolveLabel(name, label);
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            var lease = registry.TryAcquire(name, number, out var evicted);
+            var lease = registry.TryAcquire(name, version, label, out var evicted);
             if (lease is not null)
             {
                 if (attempt > 0)

@@ -44,5 +44,8 @@ public sealed partial class ModelManager
 
         [LoggerMessage(EventId = 1016, Level = LogLevel.Information, Message = "Model {ModelName} unloaded on request")]
         public static partial void ModelUnloaded(ILogger logger, string modelName);
+
+        [LoggerMessage(EventId = 1018, Level = LogLevel.Error, Message = "Model {ModelName}: a failed change could not be taken back from the repository: {Reason}")]
+        public static partial void UndoFailed(ILogger logger, string modelName, string reason);
     }
 }

@@ -36,7 +36,8 @@ public sealed partial class ModelManager
         RequireValidName(name, "model");
         var config = configJson is null ? null : ParseConfig(name, configJson);
         using var held = await LockAsync(name, cancellationToken);
-        var directory = store.Find(name) ?? EmptyDirectory(name);
+        var existing = store.Find(name);
+        var directory = existing ?? EmptyDirectory(name);
         if (configJson is null && directory.ConfigError is not null)
         {
             throw new ServingException(FailureKind.Conflict, $"model '{name}' has a config.json that cannot be used; replace it first: {directory.ConfigError}");
@@ -58,21 +59,39 @@ public sealed partial class ModelManager
             FileOverrides = new Dictionary<long, string> { [version] = staged.Path },
         };
         var prepared = Prepare(planned, force: false, strict: true, preloaded: null);
-        var previousConfig = store.ReadConfig(name);
         try
         {
-            if (configJson is not null)
-            {
-                store.WriteConfig(name, configJson);
-            }
-
             store.CommitVersion(staged, name, version, planned.ModelFileName);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ServingException)
         {
             prepared.Abandon();
-            RestoreConfig(name, configJson, previousConfig);
             throw StorageFailure(ex);
+        }
+
+        // The config goes second: a version directory can be taken back whole, a replaced config.json cannot.
+        if (configJson is not null)
+        {
+            try
+            {
+                store.WriteConfig(name, configJson);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                prepared.Abandon();
+                Undo(name, () =>
+                {
+                    if (existing is null)
+                    {
+                        store.DeleteModel(name);
+                    }
+                    else
+                    {
+                        store.DeleteVersion(name, version);
+                    }
+                });
+                throw StorageFailure(ex);
+            }
         }
 
         Publish(prepared with { Directory = store.Find(name)! });
@@ -215,6 +234,8 @@ public sealed partial class ModelManager
             throw ServingException.ModelNotFound(name);
         }
 
+        var created = directory is null;
+        var previousConfig = configJson is null || created ? null : store.ReadConfig(name);
         directory ??= EmptyDirectory(name);
         var planned = configJson is null ? directory : directory with
         {
@@ -225,27 +246,33 @@ public sealed partial class ModelManager
             FileOverrides = staged.ToDictionary(pair => pair.Key, pair => pair.Value.Path),
         };
         var prepared = Prepare(planned, force: true, strict: true, preloaded: null);
+        var configWritten = false;
         try
         {
             if (configJson is not null)
             {
                 store.WriteConfig(name, configJson);
+                configWritten = true;
             }
 
             // The files replace the model's versions, as Triton's override directory does.
-            foreach (var old in staged.Count > 0 ? directory.Versions : [])
+            if (staged.Count > 0)
             {
-                store.DeleteVersion(name, old);
-            }
-
-            foreach (var (version, file) in staged)
-            {
-                store.CommitVersion(file, name, version, planned.ModelFileName);
+                store.ReplaceVersions(name, staged, planned.ModelFileName);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             prepared.Abandon();
+            if (created)
+            {
+                Undo(name, () => store.DeleteModel(name));
+            }
+            else if (configWritten && previousConfig is not null)
+            {
+                Undo(name, () => store.WriteConfig(name, previousConfig));
+            }
+
             throw StorageFailure(ex);
         }
 
@@ -351,11 +378,16 @@ public sealed partial class ModelManager
         }
     }
 
-    private void RestoreConfig(string name, byte[]? written, byte[]? previous)
+    /// <summary>Takes back an earlier write after a later one failed. If that fails too it is logged: the client hears the first failure.</summary>
+    private void Undo(string name, Action undo)
     {
-        if (written is not null && previous is not null)
+        try
         {
-            store.WriteConfig(name, previous);
+            undo();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.UndoFailed(logger, name, ex.Message);
         }
     }
 

@@ -43,19 +43,20 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
 
     /// <summary>Leases a READY version for one request; 404 when unknown, 503 when it exists but cannot serve (or is evicted).</summary>
     public VersionLease Acquire(string name, long? version) =>
-        TryAcquire(name, version, out var evicted)
+        TryAcquire(name, version, label: null, out var evicted)
             ?? throw new ServingException(FailureKind.NotReady, $"model '{name}' version {evicted!.Number} is evicted and not loaded");
 
     /// <summary>
-    /// Leases a READY version for one request, or returns null with the version when it is evicted (the caller loads
-    /// it again and retries); 404 when unknown, 503 when it exists but cannot serve.
+    /// Leases a READY version for one request (the one <paramref name="label"/> points at, when given), or returns null
+    /// with the version when it is evicted (the caller loads it again and retries); 404 when unknown, 503 when it exists
+    /// but cannot serve.
     /// </summary>
-    public VersionLease? TryAcquire(string name, long? version, out ModelVersion? evicted)
+    public VersionLease? TryAcquire(string name, long? version, string? label, out ModelVersion? evicted)
     {
         // A concurrent swap can retire the version between lookup and acquire: look again, the entry has moved on.
         for (var attempt = 0; attempt < 8; attempt++)
         {
-            var found = GetVersion(name, version);
+            var found = label is null ? GetVersion(name, version) : GetLabelled(name, label);
             if (found.IsEvicted)
             {
                 evicted = found;
@@ -81,13 +82,28 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
     }
 
     /// <summary>The version a label points at; 404 when the model or the label is unknown.</summary>
-    public long ResolveLabel(string name, string label) =>
-        GetModel(name).Directory.Labels.TryGetValue(label, out var version)
-            ? version
-            : throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
+    public long ResolveLabel(string name, string label) => ResolveLabel(GetModel(name), label);
 
     /// <summary>Leases the version a label points at; 404 when the model or the label is unknown.</summary>
-    public VersionLease AcquireByLabel(string name, string label) => Acquire(name, ResolveLabel(name, label));
+    public VersionLease AcquireByLabel(string name, string label) =>
+        TryAcquire(name, null, label, out var evicted)
+            ?? throw new ServingException(FailureKind.NotReady, $"model '{name}' version {evicted!.Number} is evicted and not loaded");
+
+    /// <summary>
+    /// The label and the version it points at, read from one entry: a label move retires the old version in the same
+    /// swap, so a label read before a swap must not be looked up after it (the version would be gone: a 404).
+    /// </summary>
+    private ModelVersion GetLabelled(string name, string label)
+    {
+        var model = GetModel(name);
+        var version = ResolveLabel(model, label);
+        return model.Versions.TryGetValue(version, out var found) ? found : throw ServingException.VersionNotFound(name, version);
+    }
+
+    private static long ResolveLabel(RegisteredModel model, string label) =>
+        model.Directory.Labels.TryGetValue(label, out var version)
+            ? version
+            : throw new ServingException(FailureKind.VersionNotFound, $"model '{model.Name}' has no label '{label}'");
 
     /// <summary>Every version holding a loaded model right now, with its model entry.</summary>
     public IEnumerable<(RegisteredModel Model, ModelVersion Version)> LoadedVersions =>

@@ -105,6 +105,47 @@ public sealed class DiskModelStore : IModelStore
         staged.Committed = true;
     }
 
+    public void ReplaceVersions(string model, IReadOnlyDictionary<long, StagedFile> staged, string fileName)
+    {
+        var aside = Path.Combine(Root, TrashName, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(aside);
+        var moved = new List<string>();
+        var placed = new List<long>();
+        try
+        {
+            var modelPath = ModelPath(model);
+            foreach (var old in Directory.Exists(modelPath) ? ModelRepositoryScanner.ReadModel(model, modelPath).Versions : [])
+            {
+                var name = old.ToString(CultureInfo.InvariantCulture);
+                Directory.Move(VersionPath(model, old), Path.Combine(aside, name));
+                moved.Add(name);
+            }
+
+            foreach (var (version, file) in staged)
+            {
+                CommitVersion(file, model, version, fileName);
+                placed.Add(version);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ServingException)
+        {
+            foreach (var version in placed)
+            {
+                MoveToTrashAndDelete(VersionPath(model, version));
+            }
+
+            foreach (var name in moved)
+            {
+                Directory.Move(Path.Combine(aside, name), Path.Combine(ModelPath(model), name));
+            }
+
+            Directory.Delete(aside, recursive: true);
+            throw;
+        }
+
+        Directory.Delete(aside, recursive: true);
+    }
+
     public void WriteConfig(string model, ReadOnlySpan<byte> json)
     {
         var directory = ModelPath(model);

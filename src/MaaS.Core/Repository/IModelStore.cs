@@ -20,6 +20,13 @@ public interface IModelStore
     /// <summary>Moves a staged file into place as <c>&lt;model&gt;/&lt;version&gt;/&lt;fileName&gt;</c>; 409 when the version exists.</summary>
     void CommitVersion(StagedFile staged, string model, long version, string fileName);
 
+    /// <summary>
+    /// Makes the staged files the model's only versions (Triton's load from request files): each old version is moved
+    /// aside, the new ones are moved in, and the old ones are deleted only once every new one is in place; on failure
+    /// the old versions are moved back.
+    /// </summary>
+    void ReplaceVersions(string model, IReadOnlyDictionary<long, StagedFile> staged, string fileName);
+
     /// <summary>Replaces config.json atomically (temp file + rename), creating the model directory if needed.</summary>
     void WriteConfig(string model, ReadOnlySpan<byte> json);
 

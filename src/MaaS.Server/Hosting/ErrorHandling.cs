@@ -12,6 +12,8 @@ internal static class ErrorHandling
         FailureKind.InvalidInput => StatusCodes.Status400BadRequest,
         FailureKind.NotReady => StatusCodes.Status503ServiceUnavailable,
         FailureKind.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
+        FailureKind.Conflict => StatusCodes.Status409Conflict,
+        FailureKind.InsufficientStorage => StatusCodes.Status507InsufficientStorage,
         _ => StatusCodes.Status500InternalServerError,
     };
 

@@ -166,6 +166,7 @@ internal static class ModelManagementEndpoints
             using var document = JsonDocument.Parse(body);
             version = document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("version", out var value)
+                && value.ValueKind == JsonValueKind.Number
                 && value.TryGetInt64(out var number)
                     ? number
                     : throw ServingException.Invalid("label request must be {\"version\": N}");
