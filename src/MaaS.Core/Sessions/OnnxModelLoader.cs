@@ -61,16 +61,28 @@ public sealed partial class OnnxModelLoader(
             {
                 using var sessionOptions = CreateOptions(settings);
                 provider = providers.Configure(sessionOptions, placement);
-                created.Add(new InferenceSession(file, sessionOptions));
+                try
+                {
+                    created.Add(new InferenceSession(file, sessionOptions));
+                }
+                catch (OnnxRuntimeException ex) when (placement.Kind == InstanceKind.Gpu && provider == "cuda")
+                {
+                    throw new ModelConfigException($"config.json: instance_group asks for GPU {placement.DeviceId}, which CUDA cannot use: {ex.Message}", ex);
+                }
             }
 
             return (new SessionPool(created), provider);
         }
-        catch (OnnxRuntimeException ex)
+        catch (Exception ex) when (ex is OnnxRuntimeException or ModelConfigException)
         {
             foreach (var session in created)
             {
                 session.Dispose();
+            }
+
+            if (ex is ModelConfigException)
+            {
+                throw;
             }
 
             // Name the file as the repository knows it: the server's own paths are none of the client's business.
