@@ -9,12 +9,15 @@ using MaaS.Server.Hosting;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddMaaSHosting(args);             // --model-repository, port 8000, body limits
 builder.AddMaaSLogging();                 // Serilog console (text or JSON), request logging
+builder.AddMaaSTelemetry();               // OpenTelemetry traces when an OTLP endpoint is set
 builder.Services.AddMaaSCore();           // repository, registry, sessions
 builder.Services.AddMaaSEndpoints();      // JSON context, Swagger
 builder.Services.AddMaaSAuth();           // API keys and roles
 
 var app = builder.Build();
+app.LogStartupSummary();
 app.UseMaaSRequestLogging();
+app.UseMaaSHttpMetrics();
 app.UseMaaSErrorHandling();
 app.UseMaaSSwagger();
 app.UseMaaSAuth();
@@ -24,6 +27,7 @@ app.MapServerMetadata();
 app.MapModelMetadata();
 app.MapInferenceV2();
 app.MapRepositoryIndex();
+app.MapStatistics();
 app.MapRepositoryControl();
 app.MapModelManagement();
 app.MapPredictV1();

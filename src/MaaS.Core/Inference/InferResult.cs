@@ -15,6 +15,9 @@ public sealed class InferResult : IDisposable
 
     public IReadOnlyList<InferOutput> Outputs { get; }
 
+    /// <summary>Where the run's time went: waiting for an instance, preparing inputs, the model, preparing outputs.</summary>
+    public RunTimings Timings { get; internal set; }
+
     public void Dispose()
     {
         foreach (var output in Outputs)

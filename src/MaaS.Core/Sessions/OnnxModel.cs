@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using MaaS.Core.Inference;
 using MaaS.Core.Tensors;
 using Microsoft.ML.OnnxRuntime;
@@ -33,12 +34,19 @@ public sealed class OnnxModel : IDisposable
     /// <summary>Instances (sessions) of this version.</summary>
     public int InstanceCount => _pool.Count;
 
+    /// <summary>Requests queued for an instance, not yet executing.</summary>
+    public int QueuedRequests => _pool.Waiting;
+
     /// <summary>Runs a validated request on the next free instance, waiting in line when all are busy (cancellation ends the wait).</summary>
     public async Task<InferResult> RunAsync(InferRequest request, CancellationToken cancellationToken)
     {
         RefuseEmptyInputs(request);
+        var queued = Stopwatch.GetTimestamp();
         using var lease = await _pool.LeaseAsync(cancellationToken);
-        return RunOn(lease.Session, request, cancellationToken);
+        var queue = Stopwatch.GetElapsedTime(queued);
+        var result = RunOn(lease.Session, request, cancellationToken);
+        result.Timings = result.Timings with { Queue = queue };
+        return result;
     }
 
     /// <summary>How long loading took (sessions, signature, warmup).</summary>
@@ -67,6 +75,7 @@ public sealed class OnnxModel : IDisposable
         var pins = new MemoryHandle[count];
         try
         {
+            var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
                 var input = request.Inputs[i];
@@ -80,8 +89,13 @@ public sealed class OnnxModel : IDisposable
                 outputNames[i] = request.Outputs[i].Name;
             }
 
+            var prepared = Stopwatch.GetTimestamp();
             var results = RunSession(session, names, values, outputNames, cancellationToken);
-            return Wrap(results, request.Outputs);
+            var ran = Stopwatch.GetTimestamp();
+            var result = Wrap(results, request.Outputs);
+            result.Timings = new RunTimings(
+                TimeSpan.Zero, Stopwatch.GetElapsedTime(started, prepared), Stopwatch.GetElapsedTime(prepared, ran), Stopwatch.GetElapsedTime(ran));
+            return result;
         }
         finally
         {

@@ -24,7 +24,12 @@ internal sealed class SessionPool : IDisposable
         }
     }
 
+    private int _waiting;
+
     public int Count => _sessions.Length;
+
+    /// <summary>Requests waiting for an instance right now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Every instance, for work that must reach each one (warmup) before the pool serves requests.</summary>
     public IReadOnlyList<InferenceSession> Sessions => _sessions;
@@ -41,7 +46,15 @@ internal sealed class SessionPool : IDisposable
             return new SessionLease(this, session);
         }
 
-        return new SessionLease(this, await _idle.Reader.ReadAsync(cancellationToken));
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            return new SessionLease(this, await _idle.Reader.ReadAsync(cancellationToken));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
 #pragma warning restore CA2000
     }
 

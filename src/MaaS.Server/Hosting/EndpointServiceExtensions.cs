@@ -10,9 +10,18 @@ internal static class EndpointServiceExtensions
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, MaaSJsonContext.Default);
             options.SerializerOptions.Encoder = MaaSJsonContext.Relaxed.Options.Encoder;
         });
+        services.AddSingleton<Metrics.InferenceStatistics>();
+        services.AddSingleton<Metrics.HttpRequestMetrics>();
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(SwaggerSetup.Configure);
         return services;
+    }
+
+    /// <summary>Counts every request by method, route template and status (outside error handling, so it sees final statuses).</summary>
+    public static WebApplication UseMaaSHttpMetrics(this WebApplication app)
+    {
+        app.UseMiddleware<Metrics.HttpRequestMetricsMiddleware>();
+        return app;
     }
 
     public static WebApplication UseMaaSSwagger(this WebApplication app)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -34,19 +35,23 @@ internal static class LoggingExtensions
     /// <summary>Records the version that served the request, for the request log line (the path may name none).</summary>
     public static void SetServedVersion(this HttpContext context, long version) => context.Items[ServedVersionKey] = version;
 
-    /// <summary>One line per request: method, path, model, version, status, duration.</summary>
+    /// <summary>One line per request: method, path, model, version, status, duration, sizes, request id.</summary>
     public static WebApplication UseMaaSRequestLogging(this WebApplication app)
     {
+        app.UseMiddleware<RequestIdMiddleware>();
         app.UseSerilogRequestLogging(options =>
         {
             // The host's Serilog logger: the static one stays silent (tests run several hosts in one process).
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate =
-                "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode} in {Elapsed:0.0} ms";
+                "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode} in {Elapsed:0.0} ms (in {BytesIn} B, out {BytesOut} B, id {RequestId})";
             options.EnrichDiagnosticContext = (diagnostics, context) =>
             {
                 diagnostics.Set("ModelName", context.GetRouteValue("modelName") ?? "-");
                 diagnostics.Set("ModelVersion", context.Items[ServedVersionKey] ?? context.GetRouteValue("modelVersion") ?? "-");
+                diagnostics.Set("BytesIn", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
+                diagnostics.Set("BytesOut", context.Response.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
+                diagnostics.Set("RequestId", context.TraceIdentifier);
             };
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Information;

@@ -11,14 +11,21 @@ internal static class HealthEndpoints
         var group = routes.MapGroup("/v2/health").WithTags("Health");
         group.MapGet("/live", GetLive).WithSummary("Liveness: 200 while the process can serve.");
         group.MapGet("/ready", GetReady)
-            .WithSummary("Readiness: 200 once the models selected at startup are loaded; 503 while loading.");
+            .WithSummary("Readiness: 200 once the models selected at startup are loaded; 503 while loading and while draining for shutdown.");
         return group;
     }
 
     private static Ok<HealthResponse> GetLive() => TypedResults.Ok(new HealthResponse(Live: true, Ready: null));
 
-    private static Results<Ok<HealthResponse>, JsonHttpResult<ErrorResponse>> GetReady(ModelRegistry registry)
+    private static Results<Ok<HealthResponse>, JsonHttpResult<ErrorResponse>> GetReady(ModelRegistry registry, IHostApplicationLifetime lifetime)
     {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Shutting down: tell the load balancer at once, while requests in flight finish.
+            return TypedResults.Json(
+                new ErrorResponse("server is not ready: draining for shutdown"), MaaSJsonContext.Error, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (registry.IsReady)
         {
             return TypedResults.Ok(new HealthResponse(Live: null, Ready: true));

@@ -1,60 +1,180 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using MaaS.Core.Registry;
 using MaaS.Core.Sessions;
+using MaaS.Server.Hosting.Metrics;
 
 namespace MaaS.Server.Endpoints.Health;
 
 /// <summary>
-/// <c>GET /metrics</c> in Prometheus text format: the execution provider in effect, the loaded-model cache (versions
-/// and bytes loaded, loads, evictions) and, per loaded version, Triton's <c>nv_model_load_duration_secs</c> and the
-/// warmup time. Label values come from the registry only, never from requests.
+/// <c>GET /metrics</c> in Prometheus text format: Triton's per-model series (same names, labels model and version, no
+/// _total suffix, present at 0 from load), latency histograms per model, the loaded-model cache, the execution
+/// provider, HTTP requests and the process. Label values come from the registry and route templates only.
 /// </summary>
 internal static class MetricsEndpoints
 {
+    private static readonly string[] FailureReasons = ["REJECTED", "CANCELED", "BACKEND", "OTHER"];
+
     public static RouteHandlerBuilder MapMetrics(this IEndpointRouteBuilder routes) =>
         routes.MapGet("/metrics", GetMetrics).WithTags("Health").WithSummary("Prometheus metrics.").Produces<string>(contentType: "text/plain");
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult GetMetrics(ModelRegistry registry, ModelManager manager, IExecutionProviderFactory provider)
+    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult GetMetrics(
+        ModelRegistry registry, ModelManager manager, IExecutionProviderFactory provider, InferenceStatistics statistics, HttpRequestMetrics http)
     {
         var text = new StringBuilder();
-        Gauge(text, "maas_execution_provider", "Execution provider in effect (1).", $"{{provider=\"{provider.Name}\"}} 1");
-        var loaded = registry.LoadedVersions.ToList();
-        Gauge(text, "maas_loaded_versions", "Model versions loaded now.", $" {loaded.Count}");
-        Gauge(text, "maas_loaded_bytes", "Bytes the loaded versions took when they loaded.", $" {manager.LoadedBytes}");
-        Counter(text, "maas_model_loads_total", "Model versions loaded since start.", $" {manager.Loads}");
-        Counter(text, "maas_model_evictions_total", "Model versions evicted to stay within the loaded-model budget.", $" {manager.Evictions}");
-        Header(text, "nv_model_load_duration_secs", "gauge", "Time to load the model version, seconds.");
-        foreach (var (model, version) in loaded)
-        {
-            Sample(text, "nv_model_load_duration_secs", model.Name, version.Number, version.Durations!.Value.Load.TotalSeconds);
-        }
-
-        Header(text, "maas_model_warmup_duration_seconds", "gauge", "Time the version's warmup took, seconds.");
-        foreach (var (model, version) in loaded)
-        {
-            Sample(text, "maas_model_warmup_duration_seconds", model.Name, version.Number, version.Durations!.Value.Warmup.TotalSeconds);
-        }
-
+        // One consistent view of the registry for the whole scrape, however it changes meanwhile.
+        var versions = registry.Models.SelectMany(model => model.Versions.Values.Where(v => v.IsRoutable).Select(v => (Model: model.Name, Version: v))).ToList();
+        WriteInferenceSeries(text, versions, statistics);
+        WriteHistograms(text, versions, statistics);
+        WriteCache(text, registry, manager, provider);
+        WriteHttp(text, http);
+        WriteProcess(text);
         return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
-    private static void Gauge(StringBuilder text, string name, string help, string sample)
+    private static void WriteInferenceSeries(StringBuilder text, List<(string Model, ModelVersion Version)> versions, InferenceStatistics statistics)
     {
-        Header(text, name, "gauge", help);
-        text.Append(name).Append(sample).Append('\n');
+        var stats = versions.Select(entry => (entry.Model, entry.Version, Stats: statistics.For(entry.Model, entry.Version.Number))).ToList();
+        Family(text, "nv_inference_request_success", "counter", "Successful inference requests (a batch counts once).", stats, s => s.Stats.Success.Count);
+        Header(text, "nv_inference_request_failure", "counter", "Failed inference requests, by reason.");
+        foreach (var (model, version, s) in stats)
+        {
+            foreach (var reason in FailureReasons)
+            {
+                var count = s.FailuresByReason.TryGetValue(reason, out var failures) ? failures.Count : 0;
+                Line(text, "nv_inference_request_failure", $"model=\"{model}\",version=\"{version.Number}\",reason=\"{reason}\"", count);
+            }
+        }
+
+        Family(text, "nv_inference_count", "counter", "Inferences performed (a batch of n counts n).", stats, s => s.Stats.InferenceCount);
+        Family(text, "nv_inference_exec_count", "counter", "Model executions (a batch counts once).", stats, s => s.Stats.ExecutionCount);
+        Family(text, "nv_inference_request_duration_us", "counter", "Cumulative end-to-end request time, microseconds.", stats, s => Micro(s.Stats.Success) + Micro(s.Stats.Fail));
+        Family(text, "nv_inference_queue_duration_us", "counter", "Cumulative time waiting for a model instance, microseconds.", stats, s => Micro(s.Stats.Queue));
+        Family(text, "nv_inference_compute_input_duration_us", "counter", "Cumulative input decoding and preparation time, microseconds.", stats, s => Micro(s.Stats.ComputeInput));
+        Family(text, "nv_inference_compute_infer_duration_us", "counter", "Cumulative model execution time, microseconds.", stats, s => Micro(s.Stats.ComputeInfer));
+        Family(text, "nv_inference_compute_output_duration_us", "counter", "Cumulative output preparation and encoding time, microseconds.", stats, s => Micro(s.Stats.ComputeOutput));
+        Family(text, "nv_inference_pending_request_count", "gauge", "Requests waiting for a model instance, not yet executing.", stats, s => s.Version.QueuedRequests);
+        Header(text, "nv_model_load_duration_secs", "gauge", "Time to load the model version (sessions and warmup), seconds.");
+        foreach (var (model, version, _) in stats.Where(s => s.Version.Durations is not null))
+        {
+            Line(text, "nv_model_load_duration_secs", Labels(model, version), version.Durations!.Value.Load.TotalSeconds);
+        }
+
+        Header(text, "maas_model_warmup_duration_seconds", "gauge", "Time the version's warmup took, seconds.");
+        foreach (var (model, version, _) in stats.Where(s => s.Version.Durations is not null))
+        {
+            Line(text, "maas_model_warmup_duration_seconds", Labels(model, version), version.Durations!.Value.Warmup.TotalSeconds);
+        }
     }
 
-    private static void Counter(StringBuilder text, string name, string help, string sample)
+    private static void WriteHistograms(StringBuilder text, List<(string Model, ModelVersion Version)> versions, InferenceStatistics statistics)
     {
-        Header(text, name, "counter", help);
-        text.Append(name).Append(sample).Append('\n');
+        var families = new (string Name, string Help, Func<VersionStatistics, LatencyHistogram> Pick)[]
+        {
+            ("maas_inference_request_duration_seconds", "End-to-end inference request latency (successful requests), seconds.", s => s.RequestLatency),
+            ("maas_inference_queue_duration_seconds", "Time waiting for a model instance, seconds.", s => s.QueueLatency),
+            ("maas_inference_compute_duration_seconds", "Input preparation, execution and output preparation, seconds.", s => s.ComputeLatency),
+        };
+        foreach (var (name, help, pick) in families)
+        {
+            Header(text, name, "histogram", help);
+            foreach (var (model, version) in versions)
+            {
+                var histogram = pick(statistics.For(model, version.Number));
+                var labels = Labels(model, version);
+                for (var i = 0; i < LatencyHistogram.Bounds.Length; i++)
+                {
+                    Line(text, name + "_bucket", $"{labels},le=\"{LatencyHistogram.Bounds[i].ToString(CultureInfo.InvariantCulture)}\"", histogram.CumulativeCount(i));
+                }
+
+                Line(text, name + "_bucket", $"{labels},le=\"+Inf\"", histogram.Count);
+                Line(text, name + "_sum", labels, histogram.SumSeconds);
+                Line(text, name + "_count", labels, histogram.Count);
+            }
+        }
     }
+
+    private static void WriteCache(StringBuilder text, ModelRegistry registry, ModelManager manager, IExecutionProviderFactory provider)
+    {
+        Header(text, "maas_execution_provider", "gauge", "Execution provider in effect (1).");
+        Line(text, "maas_execution_provider", $"provider=\"{provider.Name}\"", 1);
+        Header(text, "maas_loaded_versions", "gauge", "Model versions loaded now.");
+        Line(text, "maas_loaded_versions", null, registry.LoadedVersions.Count());
+        Header(text, "maas_loaded_bytes", "gauge", "Bytes the loaded versions took when they loaded.");
+        Line(text, "maas_loaded_bytes", null, manager.LoadedBytes);
+        Header(text, "maas_model_loads_total", "counter", "Model versions loaded since start.");
+        Line(text, "maas_model_loads_total", null, manager.Loads);
+        Header(text, "maas_model_evictions_total", "counter", "Model versions evicted to stay within the loaded-model budget.");
+        Line(text, "maas_model_evictions_total", null, manager.Evictions);
+    }
+
+    private static void WriteHttp(StringBuilder text, HttpRequestMetrics http)
+    {
+        var requests = http.Requests.OrderBy(pair => pair.Key.Route, StringComparer.Ordinal).ThenBy(pair => pair.Key.Status).ToList();
+        Header(text, "http_server_requests_total", "counter", "HTTP requests, by method, route template and status.");
+        foreach (var (key, stat) in requests)
+        {
+            Line(text, "http_server_requests_total", $"method=\"{key.Method}\",route=\"{Escape(key.Route)}\",status=\"{key.Status}\"", stat.Count);
+        }
+
+        Header(text, "http_server_request_duration_seconds_sum", "counter", "Total time of HTTP requests, by method, route template and status, seconds.");
+        foreach (var (key, stat) in requests)
+        {
+            Line(text, "http_server_request_duration_seconds_sum", $"method=\"{key.Method}\",route=\"{Escape(key.Route)}\",status=\"{key.Status}\"", stat.Nanoseconds / 1e9);
+        }
+    }
+
+    private static void WriteProcess(StringBuilder text)
+    {
+        using var process = Process.GetCurrentProcess();
+        Header(text, "process_cpu_seconds_total", "counter", "CPU time used by the process, seconds.");
+        Line(text, "process_cpu_seconds_total", null, process.TotalProcessorTime.TotalSeconds);
+        Header(text, "process_resident_memory_bytes", "gauge", "Resident memory of the process, bytes.");
+        Line(text, "process_resident_memory_bytes", null, process.WorkingSet64);
+        Header(text, "dotnet_gc_heap_bytes", "gauge", "Managed heap size, bytes.");
+        Line(text, "dotnet_gc_heap_bytes", null, GC.GetTotalMemory(forceFullCollection: false));
+        Header(text, "dotnet_gc_collections_total", "counter", "Garbage collections, by generation.");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            Line(text, "dotnet_gc_collections_total", $"generation=\"{generation}\"", GC.CollectionCount(generation));
+        }
+
+        Header(text, "dotnet_threadpool_threads", "gauge", "Thread pool threads.");
+        Line(text, "dotnet_threadpool_threads", null, ThreadPool.ThreadCount);
+        Header(text, "dotnet_threadpool_queue_length", "gauge", "Work items waiting for a thread pool thread.");
+        Line(text, "dotnet_threadpool_queue_length", null, ThreadPool.PendingWorkItemCount);
+    }
+
+    private static void Family(
+        StringBuilder text, string name, string type, string help,
+        List<(string Model, ModelVersion Version, VersionStatistics Stats)> stats, Func<(string Model, ModelVersion Version, VersionStatistics Stats), double> value)
+    {
+        Header(text, name, type, help);
+        foreach (var entry in stats)
+        {
+            Line(text, name, Labels(entry.Model, entry.Version), value(entry));
+        }
+    }
+
+    // Model names are [A-Za-z0-9_.-] (the repository refuses others), so they need no escaping in a label value.
+    private static string Labels(string model, ModelVersion version) => $"model=\"{model}\",version=\"{version.Number}\"";
+
+    private static double Micro(DurationStat stat) => stat.Nanoseconds / 1000;
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
     private static void Header(StringBuilder text, string name, string type, string help) =>
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
-    // Model names are [A-Za-z0-9_.-] (the repository refuses others), so they need no escaping in a label value.
-    private static void Sample(StringBuilder text, string name, string model, long version, double value) =>
-        text.Append(CultureInfo.InvariantCulture, $"{name}{{model=\"{model}\",version=\"{version}\"}} {value:0.######}\n");
+    private static void Line(StringBuilder text, string name, string? labels, double value)
+    {
+        text.Append(name);
+        if (labels is not null)
+        {
+            text.Append('{').Append(labels).Append('}');
+        }
+
+        text.Append(' ').Append(value.ToString("0.#########", CultureInfo.InvariantCulture)).Append('\n');
+    }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MaaS.Core.Inference;
 using MaaS.Core.Registry;
 using MaaS.Server.Hosting;
+using MaaS.Server.Hosting.Metrics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -30,20 +31,31 @@ internal static class PredictV1Endpoints
         TypedResults.Ok(new ModelStatusResponse(modelName, registry.GetModel(modelName).Latest is not null));
 
     private static async Task PredictAsync(
-        HttpContext context, string modelName, ModelManager manager, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+        HttpContext context, string modelName, ModelManager manager, IOptions<LimitsOptions> limits, InferenceStatistics statistics,
+        CancellationToken cancellationToken)
     {
         using var lease = await manager.AcquireAsync(modelName, version: null, label: null, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
-        using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
-        var signature = lease.Model.Signature;
-        using var request = PredictRequestReader.Read(body.Span, signature);
-        using var result = await lease.Model.RunAsync(request, cancellationToken);
-        context.Response.ContentType = "application/json";
-        await using (var json = new Utf8JsonWriter(context.Response.BodyWriter, MaaSJsonContext.WriterOptions))
+        var tracker = statistics.Start(lease);
+        try
         {
-            PredictResponseWriter.Write(json, result, signature.MaxBatchSize > 0);
-        }
+            using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
+            var signature = lease.Model.Signature;
+            using var request = PredictRequestReader.Read(body.Span, signature);
+            tracker.Decoded();
+            using var result = await lease.Model.RunAsync(request, cancellationToken);
+            context.Response.ContentType = "application/json";
+            await using (var json = new Utf8JsonWriter(context.Response.BodyWriter, MaaSJsonContext.WriterOptions))
+            {
+                PredictResponseWriter.Write(json, result, signature.MaxBatchSize > 0);
+            }
 
-        await context.Response.BodyWriter.FlushAsync(cancellationToken);
+            await context.Response.BodyWriter.FlushAsync(cancellationToken);
+            tracker.Succeeded(request, result, signature);
+        }
+        catch (Exception ex) when (tracker.Failed(ex))
+        {
+            throw;
+        }
     }
 }

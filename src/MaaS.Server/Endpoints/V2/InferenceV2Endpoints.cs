@@ -5,6 +5,7 @@ using MaaS.Core;
 using MaaS.Core.Inference;
 using MaaS.Core.Registry;
 using MaaS.Server.Hosting;
+using MaaS.Server.Hosting.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace MaaS.Server.Endpoints.V2;
@@ -36,18 +37,42 @@ internal static class InferenceV2Endpoints
     // run, and the outputs are encoded straight from ONNX Runtime's tensors.
     private static async Task InferAsync(
         HttpContext context, string modelName, ModelVersionRoute modelVersion, ModelManager manager, IOptions<LimitsOptions> limits,
-        CancellationToken cancellationToken)
+        InferenceStatistics statistics, Telemetry telemetry, TimeProvider time, CancellationToken cancellationToken)
     {
         using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
-        using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
-        var headerLength = ReadHeaderLength(context.Request, body.Length);
-        var signature = lease.Model.Signature;
-        using var request = headerLength == 0
-            ? InferRequestReader.ReadRaw(body.Span, signature)
-            : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Span[(headerLength ?? body.Length)..], signature);
-        using var result = await lease.Model.RunAsync(request, cancellationToken);
-        await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
+        var tracker = statistics.Start(lease);
+        try
+        {
+            var signature = lease.Model.Signature;
+            using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
+            InferRequest request;
+            using (telemetry.Start("maas.decode", modelName, lease.VersionNumber))
+            {
+                var headerLength = ReadHeaderLength(context.Request, body.Length);
+                request = headerLength == 0
+                    ? InferRequestReader.ReadRaw(body.Span, signature)
+                    : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Span[(headerLength ?? body.Length)..], signature);
+            }
+
+            using (request)
+            {
+                tracker.Decoded();
+                var runStarted = time.GetUtcNow();
+                using var result = await lease.Model.RunAsync(request, cancellationToken);
+                telemetry.RecordRun(modelName, lease.VersionNumber, runStarted, result.Timings);
+                using (telemetry.Start("maas.encode", modelName, lease.VersionNumber))
+                {
+                    await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
+                }
+
+                tracker.Succeeded(request, result, signature);
+            }
+        }
+        catch (Exception ex) when (tracker.Failed(ex))
+        {
+            throw;
+        }
     }
 
     /// <summary>The JSON header's length; null without the header (the body is all JSON); 0 for a raw binary body.</summary>

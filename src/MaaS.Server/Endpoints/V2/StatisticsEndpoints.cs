@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MaaS.Core;
+using MaaS.Core.Registry;
+using MaaS.Server.Hosting;
+using MaaS.Server.Hosting.Metrics;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace MaaS.Server.Endpoints.V2;
+
+/// <summary>Triton's statistics extension, with every field its schema has (perf_analyzer reads them all).</summary>
+internal static class StatisticsEndpoints
+{
+    public static RouteGroupBuilder MapStatistics(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v2/models").WithTags("Statistics (V2)").RequireAuthorization(AuthPolicies.Inference);
+        group.MapGet("/stats", GetAll).WithSummary("Statistics of every model version that can serve.");
+        foreach (var prefix in ModelVersionRoute.Prefixes)
+        {
+            group.MapGet("/{modelName}" + prefix + "/stats", GetModel)
+                .WithSummary("Statistics of the model's versions (or the one addressed): counts and cumulative ns per stage, per batch size.")
+                .Produces<ErrorResponse>(StatusCodes.Status400BadRequest);
+        }
+
+        return group;
+    }
+
+    private static Ok<JsonObject> GetAll(ModelRegistry registry, InferenceStatistics statistics) =>
+        TypedResults.Ok(Response(registry.Models.SelectMany(model => model.ReadyVersions.Select(version => (model.Name, version.Number))), statistics));
+
+    private static Ok<JsonObject> GetModel(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, InferenceStatistics statistics)
+    {
+        // Triton answers an unknown model here with INVALID_ARG (400), not 404.
+        if (!registry.TryGetModel(modelName, out var model))
+        {
+            throw ServingException.Invalid($"requested model '{modelName}' is not available");
+        }
+
+        var version = modelVersion.Resolve(registry, modelName);
+        if (version is not null && !model.Versions.ContainsKey(version.Value))
+        {
+            throw ServingException.Invalid($"requested model '{modelName}' version {version} is not available");
+        }
+
+        var versions = version is null ? model.ReadyVersions.Select(v => v.Number) : [version.Value];
+        return TypedResults.Ok(Response(versions.Select(number => (modelName, number)), statistics));
+    }
+
+    private static JsonObject Response(IEnumerable<(string Model, long Version)> versions, InferenceStatistics statistics)
+    {
+        var entries = new JsonArray();
+        foreach (var (model, version) in versions)
+        {
+            entries.Add(Entry(model, version, statistics.For(model, version)));
+        }
+
+        return new JsonObject { ["model_stats"] = entries };
+    }
+
+    private static JsonObject Entry(string model, long version, VersionStatistics stats)
+    {
+        var batches = new JsonArray();
+        foreach (var (size, batch) in stats.Batches.OrderBy(pair => pair.Key))
+        {
+            batches.Add(new JsonObject
+            {
+                ["batch_size"] = size,
+                ["compute_input"] = Duration(batch.Input),
+                ["compute_infer"] = Duration(batch.Infer),
+                ["compute_output"] = Duration(batch.Output),
+            });
+        }
+
+        return new JsonObject
+        {
+            ["name"] = model,
+            ["version"] = version.ToString(CultureInfo.InvariantCulture),
+            ["last_inference"] = stats.LastInferenceMs,
+            ["inference_count"] = stats.InferenceCount,
+            ["execution_count"] = stats.ExecutionCount,
+            ["inference_stats"] = new JsonObject
+            {
+                ["success"] = Duration(stats.Success),
+                ["fail"] = Duration(stats.Fail),
+                ["queue"] = Duration(stats.Queue),
+                ["compute_input"] = Duration(stats.ComputeInput),
+                ["compute_infer"] = Duration(stats.ComputeInfer),
+                ["compute_output"] = Duration(stats.ComputeOutput),
+                ["cache_hit"] = Duration(null),
+                ["cache_miss"] = Duration(null),
+            },
+            ["response_stats"] = new JsonObject(),
+            ["batch_stats"] = batches,
+            ["memory_usage"] = new JsonArray(),
+        };
+    }
+
+    private static JsonObject Duration(DurationStat? stat) =>
+        new() { ["count"] = stat?.Count ?? 0, ["ns"] = stat?.Nanoseconds ?? 0 };
+}

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using MaaS.Core;
+using MaaS.Core.Inference;
+using MaaS.Core.Registry;
+
+namespace MaaS.Server.Hosting.Metrics;
+
+/// <summary>
+/// Statistics of every model version that served a request, for the statistics extension and /metrics. Recorded only
+/// once a request holds a lease on a version of the registry, so names a client makes up never create a series.
+/// </summary>
+internal sealed class InferenceStatistics(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<(string Model, long Version), VersionStatistics> _versions = new();
+
+    /// <summary>The version's statistics (zeros when it never served).</summary>
+    public VersionStatistics For(string model, long version) => _versions.GetOrAdd((model, version), _ => new VersionStatistics());
+
+    /// <summary>Times one inference on a leased version and records its outcome; returns the tracker to complete.</summary>
+    public InferenceTracker Start(VersionLease lease) => new(this, lease, Stopwatch.GetTimestamp());
+
+    internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    internal static string FailureReason(Exception exception) => exception switch
+    {
+        OperationCanceledException => "CANCELED",
+        ServingException { Kind: FailureKind.NotReady } => "REJECTED",
+        ServingException => "OTHER",
+        _ => "BACKEND",
+    };
+}
+
+/// <summary>One request's timing: decode, run (from the result), encode; success or failure recorded once.</summary>
+internal sealed class InferenceTracker(InferenceStatistics statistics, VersionLease lease, long started)
+{
+    private long _decoded;
+
+    public void Decoded() => _decoded = Stopwatch.GetTimestamp();
+
+    public void Succeeded(InferRequest request, InferResult result, ModelSignature signature)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var decode = Stopwatch.GetElapsedTime(started, _decoded == 0 ? started : _decoded);
+        var run = result.Timings;
+        var encode = Stopwatch.GetElapsedTime(started, now) - decode - run.Queue - run.ComputeInput - run.ComputeInfer - run.ComputeOutput;
+        var batch = signature.MaxBatchSize > 0 && request.Inputs.Count > 0 && request.Inputs[0].Shape.Length > 0 ? request.Inputs[0].Shape[0] : 1;
+        statistics.For(lease.ModelName, lease.VersionNumber)
+            .RecordSuccess(batch, Stopwatch.GetElapsedTime(started, now), run, decode, encode < TimeSpan.Zero ? TimeSpan.Zero : encode, statistics.NowMs);
+    }
+
+    /// <summary>For an exception filter: records the failure and returns false, so the exception goes on unhandled here.</summary>
+    public bool Failed(Exception exception)
+    {
+        statistics.For(lease.ModelName, lease.VersionNumber)
+            .RecordFailure(Stopwatch.GetElapsedTime(started), InferenceStatistics.FailureReason(exception));
+        return false;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using MaaS.Core.Inference;
+
+namespace MaaS.Server.Hosting.Metrics;
+
+/// <summary>Triton's statistics of one model version, plus latency histograms. Counting follows Triton: a request is one success or failure; a batch of n is n inferences and one execution.</summary>
+internal sealed class VersionStatistics
+{
+    private long _inferenceCount;
+    private long _executionCount;
+    private long _lastInferenceMs;
+
+    public DurationStat Success { get; } = new();
+
+    public DurationStat Fail { get; } = new();
+
+    public DurationStat Queue { get; } = new();
+
+    public DurationStat ComputeInput { get; } = new();
+
+    public DurationStat ComputeInfer { get; } = new();
+
+    public DurationStat ComputeOutput { get; } = new();
+
+    public LatencyHistogram RequestLatency { get; } = new();
+
+    public LatencyHistogram QueueLatency { get; } = new();
+
+    public LatencyHistogram ComputeLatency { get; } = new();
+
+    /// <summary>Failures by Triton's reason: REJECTED, CANCELED, BACKEND, OTHER.</summary>
+    public ConcurrentDictionary<string, DurationStat> FailuresByReason { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per executed batch size: compute_input, compute_infer, compute_output.</summary>
+    public ConcurrentDictionary<long, (DurationStat Input, DurationStat Infer, DurationStat Output)> Batches { get; } = new();
+
+    public long InferenceCount => Interlocked.Read(ref _inferenceCount);
+
+    public long ExecutionCount => Interlocked.Read(ref _executionCount);
+
+    /// <summary>Milliseconds since the epoch of the last inference; 0 if never.</summary>
+    public long LastInferenceMs => Interlocked.Read(ref _lastInferenceMs);
+
+    public void RecordSuccess(long batchSize, TimeSpan request, RunTimings run, TimeSpan decode, TimeSpan encode, long nowMs)
+    {
+        var input = decode + run.ComputeInput;
+        var output = run.ComputeOutput + encode;
+        Success.Add(request);
+        Queue.Add(run.Queue);
+        ComputeInput.Add(input);
+        ComputeInfer.Add(run.ComputeInfer);
+        ComputeOutput.Add(output);
+        var batch = Batches.GetOrAdd(batchSize, _ => (new DurationStat(), new DurationStat(), new DurationStat()));
+        batch.Input.Add(input);
+        batch.Infer.Add(run.ComputeInfer);
+        batch.Output.Add(output);
+        Interlocked.Add(ref _inferenceCount, batchSize);
+        Interlocked.Increment(ref _executionCount);
+        Interlocked.Exchange(ref _lastInferenceMs, nowMs);
+        RequestLatency.Observe(request);
+        QueueLatency.Observe(run.Queue);
+        ComputeLatency.Observe(input + run.ComputeInfer + output);
+    }
+
+    public void RecordFailure(TimeSpan request, string reason)
+    {
+        Fail.Add(request);
+        FailuresByReason.GetOrAdd(reason, _ => new DurationStat()).Add(request);
+    }
+}
