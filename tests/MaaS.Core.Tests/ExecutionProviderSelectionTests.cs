@@ -1,4 +1,6 @@
 using MaaS.Core.Sessions;
+using MaaS.Core.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -7,12 +9,23 @@ namespace MaaS.Core.Tests;
 /// <summary>The tests run on ONNX Runtime's CPU build, where CUDA can never start: the fallback and strict paths for real.</summary>
 public sealed class ExecutionProviderSelectionTests
 {
-    private static IExecutionProviderFactory Select(string provider, bool strict = false) =>
+    private static IExecutionProviderFactory Select(string provider, bool strict = false, ILogger? logger = null) =>
         ExecutionProviderSelection.Select(
             Options.Create(new MaaSOptions { ExecutionProvider = provider }),
             Options.Create(new CudaOptions { Strict = strict }),
             new OrtRuntime(Options.Create(new SessionsOptions()), NullLogger<OrtRuntime>.Instance),
-            NullLogger.Instance);
+            logger ?? NullLogger.Instance);
+
+    [Fact]
+    public void Select_CudaWithoutCuda_LogsOneWarningWithTheCause()
+    {
+        var logger = new ListLogger();
+
+        Select("cuda", logger: logger);
+
+        logger.Entries.Should().ContainSingle(entry => entry.Level == LogLevel.Warning)
+            .Which.Message.Should().Contain("CUDA cannot start; serving on the CPU instead. Cause:");
+    }
 
     [Fact]
     public void Select_Cpu_IsCpuWithoutFallback()
