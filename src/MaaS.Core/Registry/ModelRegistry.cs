@@ -16,9 +16,13 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
     /// <summary>True once the models found at startup have been loaded (or have failed to).</summary>
     public bool StartupComplete => _startupComplete;
 
-    /// <summary>Server readiness: startup done and, under strict readiness, every selected version READY.</summary>
+    /// <summary>Why the repository could not be read at all (an unreadable volume), or null.</summary>
+    public string? RepositoryError { get; set; }
+
+    /// <summary>Server readiness: startup done, the repository readable and, under strict readiness, every selected version READY.</summary>
     public bool IsReady =>
         _startupComplete
+        && RepositoryError is null
         && (!options.Value.StrictReadiness
             || _models.Values.All(model => model.Unloaded || (model.Error is null && model.Versions.Values.All(v => v.IsRoutable))));
 

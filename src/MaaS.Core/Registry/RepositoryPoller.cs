@@ -57,11 +57,14 @@ public sealed partial class RepositoryPoller(
         {
             found = manager.Store.Scan();
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.ScanFailed(logger, ex.Message);
+            registry.RepositoryError = $"the model repository cannot be read: {ex.Message}";
             return;
         }
+
+        registry.RepositoryError = null;
 
         var names = found.Select(model => model.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var model in found)

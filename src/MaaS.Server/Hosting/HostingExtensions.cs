@@ -20,6 +20,19 @@ internal static class HostingExtensions
             .BindConfiguration(LimitsOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<ShutdownOptions>()
+            .Configure<IConfiguration>((shutdown, configuration) =>
+            {
+                shutdown.DelaySeconds = configuration.GetValue("MaaS:Shutdown:DelaySeconds", shutdown.DelaySeconds);
+                shutdown.TimeoutSeconds = configuration.GetValue("MaaS:ShutdownTimeoutSeconds", shutdown.TimeoutSeconds);
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ShutdownCoordinator>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ShutdownCoordinator>());
+        builder.Services.AddSingleton<DrainingFilter>();
+        builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DelaySeconds + shutdown.Value.TimeoutSeconds));
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
             .Configure<Microsoft.Extensions.Options.IOptions<LimitsOptions>>((kestrel, limits) =>
                 kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);

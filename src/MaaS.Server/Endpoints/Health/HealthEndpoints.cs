@@ -31,7 +31,8 @@ internal static class HealthEndpoints
             return TypedResults.Ok(new HealthResponse(Live: null, Ready: true));
         }
 
-        var reason = registry.StartupComplete ? "a model selected at startup is not READY (see POST /v2/repository/index)" : "models are loading";
+        var reason = registry.RepositoryError
+            ?? (registry.StartupComplete ? "a model selected at startup is not READY (see POST /v2/repository/index)" : "models are loading");
         return TypedResults.Json(
             new ErrorResponse($"server is not ready: {reason}"), MaaSJsonContext.Error, statusCode: StatusCodes.Status503ServiceUnavailable);
     }

@@ -19,6 +19,11 @@ internal static class RepositoryIndexEndpoints
         HttpRequest request, ModelRegistry registry, ModelManager manager, CancellationToken cancellationToken)
     {
         var readyOnly = await ReadReadyFlagAsync(request, cancellationToken);
+        if (registry.RepositoryError is { } error)
+        {
+            throw new ServingException(FailureKind.NotReady, error);
+        }
+
         var entries = new List<RepositoryIndexEntry>();
         if (!readyOnly)
         {
