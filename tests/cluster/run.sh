@@ -70,7 +70,8 @@ awk -v a="${ports[0]}" -v b="${ports[1]}" '
     skip { next }
     /^[[:space:]]*(user|pid|error_log)[[:space:]]/ { next }
     { print }' "${MAAS_NGINX_CONF:-$root/docker/nginx.conf}" | sed -E "s/listen[[:space:]]+[0-9]+/listen 127.0.0.1:$lb/" >"$work/nginx/nginx.conf"
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g "daemon off; pid $work/nginx/nginx.pid; error_log $work/nginx/error.log;" &
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g "daemon off; pid $work/nginx/nginx.pid; error_log $work/nginx/error.log;" \
+    >"$work/nginx/output.log" 2>&1 &
 nginx_pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$lb/v2/health/ready" >/dev/null && break; sleep 0.2; done
 

@@ -16,6 +16,9 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
     /// <summary>True once the models found at startup have been loaded (or have failed to).</summary>
     public bool StartupComplete => _startupComplete;
 
+    /// <summary>Raised when a version leaves the registry for good (deleted, or its model removed): model name, version.</summary>
+    public event Action<string, long>? VersionRemoved;
+
     /// <summary>Why the repository could not be read at all (an unreadable volume), or null.</summary>
     public string? RepositoryError { get; set; }
 
@@ -142,6 +145,7 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
             foreach (var version in removed.Versions.Values)
             {
                 version.Retire();
+                VersionRemoved?.Invoke(name, version.Number);
             }
         }
     }
@@ -165,6 +169,11 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
             if (!model.Versions.TryGetValue(old.Number, out var current) || !ReferenceEquals(current, old))
             {
                 old.Retire();
+                if (current is null || current.File?.Sha256 != old.File?.Sha256)
+                {
+                    // Gone, or another file under the same number: its history is not the new one's.
+                    VersionRemoved?.Invoke(model.Name, old.Number);
+                }
             }
         }
     }

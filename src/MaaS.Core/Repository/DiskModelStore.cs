@@ -22,17 +22,42 @@ public sealed class DiskModelStore : IModelStore
     {
         _time = time;
         Root = Path.GetFullPath(options.Value.ModelRepository);
-        foreach (var leftover in new[] { StagingName, TrashName })
-        {
-            var path = Path.Combine(Root, leftover);
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-        }
+        RemoveLeftovers();
     }
 
     public string Root { get; }
+
+    /// <summary>How old a staging or trash entry must be to count as a crash's leftover rather than another replica's work in progress.</summary>
+    public static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Clears what a crash left in the staging and trash areas. Replicas share the volume, so only entries untouched
+    /// for <see cref="LeftoverAge"/> go: a younger one may be another replica's upload in progress.
+    /// </summary>
+    private void RemoveLeftovers()
+    {
+        var cutoff = _time.GetUtcNow().UtcDateTime - LeftoverAge;
+        foreach (var area in new[] { StagingName, TrashName })
+        {
+            var path = Path.Combine(Root, area);
+            if (!Directory.Exists(path))
+            {
+                continue;
+            }
+
+            foreach (var entry in new DirectoryInfo(path).EnumerateDirectories().Where(entry => entry.LastWriteTimeUtc < cutoff))
+            {
+                try
+                {
+                    entry.Delete(recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Another replica cleaned it up first, or it is still in use: the next start tries again.
+                }
+            }
+        }
+    }
 
     public IReadOnlyList<ModelDirectory> Scan() => ModelRepositoryScanner.Scan(Root);
 

@@ -41,6 +41,9 @@ public class MaaSApplication : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("MaaS:ModelRepository", _repository);
+
+        // Tests stop their servers right away: no load balancer needs time to notice.
+        builder.UseSetting("MaaS:Shutdown:DelaySeconds", "0");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -49,7 +49,7 @@ internal static class MetricsEndpoints
 
         Family(text, "nv_inference_count", "counter", "Inferences performed (a batch of n counts n).", stats, s => s.Stats.InferenceCount);
         Family(text, "nv_inference_exec_count", "counter", "Model executions (a batch counts once).", stats, s => s.Stats.ExecutionCount);
-        Family(text, "nv_inference_request_duration_us", "counter", "Cumulative end-to-end request time, microseconds.", stats, s => Micro(s.Stats.Success) + Micro(s.Stats.Fail));
+        Family(text, "nv_inference_request_duration_us", "counter", "Cumulative end-to-end time of successful requests, microseconds.", stats, s => Micro(s.Stats.Success));
         Family(text, "nv_inference_queue_duration_us", "counter", "Cumulative time waiting for a model instance, microseconds.", stats, s => Micro(s.Stats.Queue));
         Family(text, "nv_inference_compute_input_duration_us", "counter", "Cumulative input decoding and preparation time, microseconds.", stats, s => Micro(s.Stats.ComputeInput));
         Family(text, "nv_inference_compute_infer_duration_us", "counter", "Cumulative model execution time, microseconds.", stats, s => Micro(s.Stats.ComputeInfer));
@@ -118,10 +118,12 @@ internal static class MetricsEndpoints
             Line(text, "http_server_requests_total", $"method=\"{key.Method}\",route=\"{Escape(key.Route)}\",status=\"{key.Status}\"", stat.Count);
         }
 
-        Header(text, "http_server_request_duration_seconds_sum", "counter", "Total time of HTTP requests, by method, route template and status, seconds.");
+        Header(text, "http_server_request_duration_seconds", "summary", "Time of HTTP requests, by method, route template and status, seconds.");
         foreach (var (key, stat) in requests)
         {
-            Line(text, "http_server_request_duration_seconds_sum", $"method=\"{key.Method}\",route=\"{Escape(key.Route)}\",status=\"{key.Status}\"", stat.Nanoseconds / 1e9);
+            var labels = $"method=\"{key.Method}\",route=\"{Escape(key.Route)}\",status=\"{key.Status}\"";
+            Line(text, "http_server_request_duration_seconds_sum", labels, stat.Nanoseconds / 1e9);
+            Line(text, "http_server_request_duration_seconds_count", labels, stat.Count);
         }
     }
 

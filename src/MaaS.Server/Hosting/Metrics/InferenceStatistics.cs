@@ -10,9 +10,19 @@ namespace MaaS.Server.Hosting.Metrics;
 /// Statistics of every model version that served a request, for the statistics extension and /metrics. Recorded only
 /// once a request holds a lease on a version of the registry, so names a client makes up never create a series.
 /// </summary>
-internal sealed class InferenceStatistics(TimeProvider time)
+internal sealed class InferenceStatistics
 {
     private readonly ConcurrentDictionary<(string Model, long Version), VersionStatistics> _versions = new();
+    private readonly TimeProvider _time;
+
+    public InferenceStatistics(TimeProvider time, ModelRegistry registry)
+    {
+        _time = time;
+
+        // A version that leaves the registry (deleted, replaced on disk) takes its statistics with it, as a model
+        // reloaded in Triton starts from zero; evictions and unloads keep theirs.
+        registry.VersionRemoved += (model, version) => _versions.TryRemove((model, version), out _);
+    }
 
     /// <summary>The version's statistics (zeros when it never served).</summary>
     public VersionStatistics For(string model, long version) => _versions.GetOrAdd((model, version), _ => new VersionStatistics());
@@ -20,11 +30,12 @@ internal sealed class InferenceStatistics(TimeProvider time)
     /// <summary>Times one inference on a leased version and records its outcome; returns the tracker to complete.</summary>
     public InferenceTracker Start(VersionLease lease) => new(this, lease, Stopwatch.GetTimestamp());
 
-    internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+    internal long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     internal static string FailureReason(Exception exception) => exception switch
     {
         OperationCanceledException => "CANCELED",
+        BadHttpRequestException => "OTHER",
         ServingException { Kind: FailureKind.NotReady } => "REJECTED",
         ServingException => "OTHER",
         _ => "BACKEND",
