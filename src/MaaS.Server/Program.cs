@@ -13,11 +13,13 @@ builder.AddMaaSTelemetry();               // OpenTelemetry traces when an OTLP e
 builder.Services.AddMaaSCore();           // repository, registry, sessions
 builder.Services.AddMaaSEndpoints();      // JSON context, Swagger
 builder.Services.AddMaaSAuth();           // API keys and roles
+builder.Services.AddMaaSResponseCompression(); // gzip/deflate when the client asks
 
 var app = builder.Build();
 app.LogStartupSummary();
 app.UseMaaSRequestLogging();
 app.UseMaaSHttpMetrics();
+app.UseResponseCompression();
 app.UseMaaSErrorHandling();
 app.UseMaaSSwagger();
 app.UseMaaSAuth();

@@ -50,7 +50,7 @@ failures_in() {  # wrk output -> failed request count (non-2xx responses and soc
 requests_in() { awk '/requests in/ { print $1 }' "$1"; }
 
 # Build as docker/Dockerfile does, on a repository of the bundled models.
-if ! dotnet publish "$root/src/MaaS.Server/MaaS.Server.csproj" -c Release -p:OnnxRuntimeFlavor=cpu -o "$work/server" >"$work/publish.log" 2>&1; then
+if ! dotnet publish "$root/src/MaaS.Server/MaaS.Server.csproj" -c Release -r linux-x64 --self-contained false -p:OnnxRuntimeFlavor=cpu -o "$work/server" >"$work/publish.log" 2>&1; then
     tail -20 "$work/publish.log"; check "publish" "dotnet publish failed"; finish
 fi
 mkdir -p "$work/repository"
