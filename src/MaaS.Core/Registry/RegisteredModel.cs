@@ -16,7 +16,11 @@ public sealed class RegisteredModel(ModelDirectory directory, ImmutableSortedDic
     public string Name => Directory.Name;
 
     /// <summary>Why the model as a whole cannot be served (bad config.json, no versions); null otherwise.</summary>
-    public string? Error => Directory.ConfigError ?? (Versions.IsEmpty && !Unloaded ? $"model '{Name}' has no version directories holding {Directory.ModelFileName}" : null);
+    public string? Error => Directory.ConfigError ?? (Versions.IsEmpty && !Unloaded ? NoVersionReason : null);
+
+    private string NoVersionReason => Directory.Versions.Count == 0
+        ? $"model '{Name}' has no version directories holding {Directory.ModelFileName}"
+        : $"model '{Name}' has versions {string.Join(", ", Directory.Versions)} on disk, but its version policy selects none of them";
 
     /// <summary>The highest-numbered routable version, which requests without a version go to (versions are immutable, so it is found once).</summary>
     public ModelVersion? Latest { get; } = versions.Values.LastOrDefault(version => version.IsRoutable);
