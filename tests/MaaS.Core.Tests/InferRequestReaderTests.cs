@@ -560,7 +560,7 @@ public sealed class InferRequestReaderTests
         var utf8 = Encoding.UTF8.GetBytes(json);
         utf8[Array.IndexOf(utf8, (byte)'@')] = 0xFF;
 
-        var act = () => InferRequestReader.Read(utf8, [], Signature);
+        var act = () => InferRequestReader.Read(utf8, ReadOnlyMemory<byte>.Empty, Signature);
 
         act.Should().Throw<ServingException>().Which.Kind.Should().Be(FailureKind.InvalidInput);
     }

@@ -147,7 +147,7 @@ public sealed class LoadedModelCacheTests : IDisposable
         using var reference = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.References, model, $"{version}.json")));
         var body = new JsonObject { ["inputs"] = JsonNode.Parse(reference.RootElement.GetProperty("inputs").GetRawText()) };
         using var lease = await manager.AcquireAsync(model, null, null, CancellationToken.None);
-        using var request = InferRequestReader.Read(JsonSerializer.SerializeToUtf8Bytes(body), [], lease.Model.Signature);
+        using var request = InferRequestReader.Read(JsonSerializer.SerializeToUtf8Bytes(body), ReadOnlyMemory<byte>.Empty, lease.Model.Signature);
         using var result = await lease.Model.RunAsync(request, CancellationToken.None);
         foreach (var expected in reference.RootElement.GetProperty("outputs").EnumerateArray())
         {

@@ -5,7 +5,7 @@ namespace MaaS.Core.Inference;
 
 public static partial class InferRequestReader
 {
-    private static void ReadInputs(ref Utf8JsonReader reader, InferRequest request, ReadOnlySpan<byte> binary, ref ParseState state)
+    private static void ReadInputs(ref Utf8JsonReader reader, InferRequest request, ReadOnlyMemory<byte> binary, ref ParseState state)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
@@ -20,7 +20,7 @@ public static partial class InferRequestReader
         }
     }
 
-    private static InferInput ReadInput(ref Utf8JsonReader reader, InferRequest request, ReadOnlySpan<byte> binary, ref ParseState state)
+    private static InferInput ReadInput(ref Utf8JsonReader reader, InferRequest request, ReadOnlyMemory<byte> binary, ref ParseState state)
     {
         string? name = null;
         TensorDataType? dataType = null;
@@ -265,7 +265,7 @@ public static partial class InferRequestReader
     }
 
     private static TensorBuffer SliceBinaryData(
-        ReadOnlySpan<byte> binary, long size, TensorSpec spec, long[] shape, long count, ref ParseState state)
+        ReadOnlyMemory<byte> binary, long size, TensorSpec spec, long[] shape, long count, ref ParseState state)
     {
         var remaining = binary.Length - state.BinaryOffset;
         if (size > remaining)
@@ -278,7 +278,7 @@ public static partial class InferRequestReader
         state.BinaryOffset += (int)size;
         if (spec.DataType == TensorDataType.Bytes)
         {
-            var elements = BytesElements.Count(bytes);
+            var elements = BytesElements.Count(bytes.Span);
             if (elements != count)
             {
                 throw ServingException.Invalid(elements < 0
@@ -297,6 +297,7 @@ public static partial class InferRequestReader
             }
         }
 
-        return TensorBuffer.CopyOf(bytes);
+        // In place from the request body when aligned for the element type (the body outlives the request), else one copy.
+        return TensorBuffer.BorrowOrCopy(bytes, spec.DataType.ElementSize());
     }
 }

@@ -16,7 +16,7 @@ public static partial class InferRequestReader
     /// <param name="json">The JSON header (the whole body when the request has no binary part).</param>
     /// <param name="binary">The bytes after the header: binary inputs back to back, in the order of the inputs that declare them.</param>
     /// <param name="signature">The model version the request is for.</param>
-    public static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary, ModelSignature signature)
+    public static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlyMemory<byte> binary, ModelSignature signature)
     {
         var request = new InferRequest();
         try
@@ -80,7 +80,7 @@ public static partial class InferRequestReader
         }
     }
 
-    private static void Complete(InferRequest request, ReadOnlySpan<byte> binary, ref ParseState state)
+    private static void Complete(InferRequest request, ReadOnlyMemory<byte> binary, ref ParseState state)
     {
         if (!state.SawInputs)
         {

@@ -20,7 +20,10 @@ internal sealed class RequestBody : IDisposable
 
     public int Length { get; }
 
-    public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(RequestBody))).AsSpan(0, Length);
+    public ReadOnlySpan<byte> Span => Memory.Span;
+
+    /// <summary>The body; binary tensors may be used from it in place, so it must outlive the request parsed from it.</summary>
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(RequestBody))).AsMemory(0, Length);
 
     /// <summary>Reads the body, refusing with 413 once it (or its decompressed form) passes <paramref name="limit"/> bytes.</summary>
     public static async Task<RequestBody> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)

@@ -52,7 +52,7 @@ internal static class InferenceV2Endpoints
                 var headerLength = ReadHeaderLength(context.Request, body.Length);
                 request = headerLength == 0
                     ? InferRequestReader.ReadRaw(body.Span, signature)
-                    : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Span[(headerLength ?? body.Length)..], signature);
+                    : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature);
             }
 
             using (request)
