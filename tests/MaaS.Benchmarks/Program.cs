@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(MaaS.Benchmarks.CodecBenchmarks).Assembly).Run(args);
