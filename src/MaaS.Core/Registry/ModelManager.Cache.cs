@@ -109,7 +109,7 @@ public sealed partial class ModelManager
                 }
                 else
                 {
-                    Publish(Prepare(directory, force: false, strict: false, preloaded: null));
+                    Publish(Prepare(directory, force: false, strict: false));
                 }
 
                 return;

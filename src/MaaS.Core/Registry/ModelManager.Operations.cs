@@ -58,7 +58,7 @@ public sealed partial class ModelManager
             Versions = [.. directory.Versions, version],
             FileOverrides = new Dictionary<long, string> { [version] = staged.Path },
         };
-        var prepared = Prepare(planned, force: false, strict: true, preloaded: null);
+        var prepared = Prepare(planned, force: false, strict: true);
         try
         {
             store.CommitVersion(staged, name, version, planned.ModelFileName);
@@ -105,7 +105,7 @@ public sealed partial class ModelManager
         var config = ParseConfig(name, configJson);
         using var held = await LockAsync(name, cancellationToken);
         var directory = store.Find(name) ?? throw ServingException.ModelNotFound(name);
-        var prepared = Prepare(directory with { Config = config, ConfigError = null, ConfigStamp = "replaced" }, force: true, strict: true, preloaded: null);
+        var prepared = Prepare(directory with { Config = config, ConfigError = null, ConfigStamp = "replaced" }, force: true, strict: true);
         WriteConfigOrAbandon(name, configJson, prepared);
         Publish(prepared with { Directory = store.Find(name)! });
         Log.ConfigReplaced(logger, name);
@@ -127,7 +127,7 @@ public sealed partial class ModelManager
         PreparedModel prepared;
         try
         {
-            prepared = Prepare(directory with { Config = config, ConfigStamp = directory.ConfigStamp }, force: false, strict: true, preloaded: null);
+            prepared = Prepare(directory with { Config = config, ConfigStamp = directory.ConfigStamp }, force: false, strict: true);
         }
         catch (ServingException ex) when (ex.Kind == FailureKind.InvalidInput)
         {
@@ -150,7 +150,7 @@ public sealed partial class ModelManager
 
         var json = EditLabels(name, labels => labels.Remove(label));
         var config = ParseConfig(name, json);
-        var prepared = Prepare(directory with { Config = config }, force: false, strict: false, preloaded: null);
+        var prepared = Prepare(directory with { Config = config }, force: false, strict: false);
         WriteConfigOrAbandon(name, json, prepared);
         Publish(prepared with { Directory = store.Find(name)! });
     }
@@ -173,7 +173,7 @@ public sealed partial class ModelManager
         }
 
         Guard(() => store.DeleteVersion(name, version));
-        Publish(Prepare(store.Find(name)!, force: false, strict: false, preloaded: null));
+        Publish(Prepare(store.Find(name)!, force: false, strict: false));
         Log.VersionDeleted(logger, name, version);
     }
 
@@ -245,7 +245,7 @@ public sealed partial class ModelManager
             Versions = staged.Count > 0 ? [.. staged.Keys.Order()] : directory.Versions,
             FileOverrides = staged.ToDictionary(pair => pair.Key, pair => pair.Value.Path),
         };
-        var prepared = Prepare(planned, force: true, strict: true, preloaded: null);
+        var prepared = Prepare(planned, force: true, strict: true);
         var configWritten = false;
         try
         {

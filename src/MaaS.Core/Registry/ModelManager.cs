@@ -58,7 +58,7 @@ public sealed partial class ModelManager(
             return;
         }
 
-        Publish(Prepare(directory, force, strict: false, preloaded: null));
+        Publish(Prepare(directory, force, strict: false));
     }
 
     /// <summary>
@@ -66,7 +66,7 @@ public sealed partial class ModelManager(
     /// not change. With <paramref name="strict"/>, a version that fails to load aborts the whole change (400) and
     /// nothing new stays loaded; otherwise it becomes UNAVAILABLE with the reason.
     /// </summary>
-    private PreparedModel Prepare(ModelDirectory directory, bool force, bool strict, IReadOnlyDictionary<long, OnnxModel>? preloaded)
+    private PreparedModel Prepare(ModelDirectory directory, bool force, bool strict)
     {
         registry.TryGetModel(directory.Name, out var current);
         if (directory.ConfigError is not null)
@@ -96,13 +96,7 @@ public sealed partial class ModelManager(
             foreach (var number in directory.ServedVersions())
             {
                 var file = directory.VersionFile(number);
-                if (preloaded?.TryGetValue(number, out var ready) == true)
-                {
-                    var version = ModelVersion.Ready(number, ready, VersionFileInfo.Read(file, store.ReadRecord(directory.Name, number)));
-                    loaded.Add(version);
-                    versions[number] = version;
-                }
-                else if (!configChanged && current!.Versions.TryGetValue(number, out var existing)
+                if (!configChanged && current!.Versions.TryGetValue(number, out var existing)
                     && existing.State is ModelVersionState.Ready or ModelVersionState.Unavailable
                     && existing.File?.IsSameFile(file) == true)
                 {
@@ -122,7 +116,7 @@ public sealed partial class ModelManager(
         }
         catch
         {
-            Abandon(loaded, preloaded);
+            Abandon(loaded);
             throw;
         }
 
@@ -136,7 +130,9 @@ public sealed partial class ModelManager(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var info = VersionFileInfo.Read(file, directory.FileOverrides is null ? store.ReadRecord(directory.Name, number) : null);
+            // A staged upload is hashed now: its path will not exist once it is renamed into the repository.
+            var staged = directory.FileOverrides?.ContainsKey(number) == true;
+            var info = VersionFileInfo.Read(file, staged ? null : store.ReadRecord(directory.Name, number), hashNow: staged);
             var model = loader.Load(directory, number);
             var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             Log.VersionLoaded(logger, directory.Name, label, model.ExecutionProvider, elapsedMs);
@@ -170,19 +166,11 @@ public sealed partial class ModelManager(
         EnforceBudget();
     }
 
-    private static void Abandon(List<ModelVersion> loaded, IReadOnlyDictionary<long, OnnxModel>? preloaded)
+    private static void Abandon(List<ModelVersion> loaded)
     {
         foreach (var version in loaded)
         {
             version.Retire();
-        }
-
-        foreach (var model in preloaded?.Values ?? [])
-        {
-            if (!loaded.Exists(version => ReferenceEquals(version.Model, model)))
-            {
-                model.Dispose();
-            }
         }
     }
 
@@ -204,7 +192,7 @@ public sealed partial class ModelManager(
     /// <summary>A model's next set of versions, loaded but not yet published.</summary>
     private sealed record PreparedModel(ModelDirectory Directory, ImmutableSortedDictionary<long, ModelVersion> Versions, List<ModelVersion> Loaded)
     {
-        public void Abandon() => ModelManager.Abandon(Loaded, null);
+        public void Abandon() => ModelManager.Abandon(Loaded);
     }
 
 #pragma warning disable CA2213 // the gate belongs to the manager; the releaser only releases it

@@ -91,11 +91,6 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
     /// <summary>The version a label points at; 404 when the model or the label is unknown.</summary>
     public long ResolveLabel(string name, string label) => ResolveLabel(GetModel(name), label);
 
-    /// <summary>Leases the version a label points at; 404 when the model or the label is unknown.</summary>
-    public VersionLease AcquireByLabel(string name, string label) =>
-        TryAcquire(name, null, label, out var evicted)
-            ?? throw new ServingException(FailureKind.NotReady, $"model '{name}' version {evicted!.Number} is evicted and not loaded");
-
     /// <summary>
     /// The label and the version it points at, read from one entry: a label move retires the old version in the same
     /// swap, so a label read before a swap must not be looked up after it (the version would be gone: a 404).
@@ -169,7 +164,7 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
             if (!model.Versions.TryGetValue(old.Number, out var current) || !ReferenceEquals(current, old))
             {
                 old.Retire();
-                if (current is null || current.File?.Sha256 != old.File?.Sha256)
+                if (current is null || current.File?.SameFileAs(old.File) != true)
                 {
                     // Gone, or another file under the same number: its history is not the new one's.
                     VersionRemoved?.Invoke(model.Name, old.Number);
