@@ -9,8 +9,9 @@ namespace MaaS.Core.Inference;
 /// </summary>
 public sealed class InferOutput
 {
-    internal InferOutput(string name, TensorDataType dataType, long[] shape, bool binary, OrtValue? value, TensorBuffer? serialized)
+    internal InferOutput(string name, TensorDataType dataType, long[] shape, bool binary, OrtValue? value, TensorBuffer? serialized, long elementOffset = 0)
     {
+        ElementOffset = elementOffset;
         Name = name;
         DataType = dataType;
         Shape = shape;
@@ -32,12 +33,17 @@ public sealed class InferOutput
 
     internal TensorBuffer? Serialized { get; }
 
+    /// <summary>Where this request's rows start in <see cref="Value"/>, in elements: a batched run's outputs are shared by its requests.</summary>
+    internal long ElementOffset { get; }
+
     /// <summary>Element count of the tensor.</summary>
     public long ElementCount => TensorShape.ElementCount(Shape);
 
     /// <summary>The raw little-endian elements of a fixed-size tensor; valid while the result is not disposed.</summary>
     public ReadOnlySpan<byte> FixedData =>
-        Value is { } value ? value.GetTensorDataAsSpan<byte>() : throw new InvalidOperationException($"output '{Name}' is BYTES");
+        Value is { } value
+            ? value.GetTensorDataAsSpan<byte>().Slice((int)(ElementOffset * DataType.ElementSize()), (int)(ElementCount * DataType.ElementSize()))
+            : throw new InvalidOperationException($"output '{Name}' is BYTES");
 
     /// <summary>Size of the binary form: raw bytes, or for BYTES the length-prefixed elements.</summary>
     public long BinarySize
@@ -51,13 +57,13 @@ public sealed class InferOutput
 
             if (DataType != TensorDataType.Bytes)
             {
-                return Value!.GetTensorSizeInBytes();
+                return ElementCount * DataType.ElementSize();
             }
 
             long size = 0;
             for (var i = 0; i < ElementCount; i++)
             {
-                size += 4 + Value!.GetStringElementAsSpan(i).Length;
+                size += 4 + Value!.GetStringElementAsSpan((int)(ElementOffset + i)).Length;
             }
 
             return size;
@@ -76,6 +82,6 @@ public sealed class InferOutput
             return element;
         }
 
-        return Value!.GetStringElementAsSpan(index);
+        return Value!.GetStringElementAsSpan((int)(ElementOffset + index));
     }
 }

@@ -8,8 +8,33 @@ public sealed class InferRequest : IDisposable
 
     public List<InferInput> Inputs { get; } = [];
 
+    /// <summary>The request parameter <c>priority</c>: 1 is the highest level; 0 (absent) the model's default.</summary>
+    public long Priority { get; set; }
+
+    /// <summary>The request parameter <c>timeout</c> in microseconds; 0 (absent) = the model's queue policy decides.</summary>
+    public long TimeoutMicroseconds { get; set; }
+
     /// <summary>Outputs in response order; every model output when the client named none.</summary>
     public List<RequestedOutput> Outputs { get; } = [];
+
+    /// <summary>The input named <paramref name="name"/>, looked for first at <paramref name="likelyIndex"/>; null when absent.</summary>
+    public InferInput? FindInput(string name, int likelyIndex)
+    {
+        if (likelyIndex < Inputs.Count && Inputs[likelyIndex].Name == name)
+        {
+            return Inputs[likelyIndex];
+        }
+
+        foreach (var input in Inputs)
+        {
+            if (input.Name == name)
+            {
+                return input;
+            }
+        }
+
+        return null;
+    }
 
     public void Dispose()
     {

@@ -40,7 +40,7 @@ public static partial class InferRequestReader
                 else if (reader.ValueTextEquals("parameters"u8))
                 {
                     reader.Read();
-                    ReadRequestParameters(ref reader, ref state);
+                    ReadRequestParameters(ref reader, request, ref state);
                 }
                 else if (reader.ValueTextEquals("inputs"u8))
                 {
@@ -125,7 +125,7 @@ public static partial class InferRequestReader
         return reader.TokenType == JsonTokenType.PropertyName;
     }
 
-    private static void ReadRequestParameters(ref Utf8JsonReader reader, ref ParseState state)
+    private static void ReadRequestParameters(ref Utf8JsonReader reader, InferRequest request, ref ParseState state)
     {
         ExpectObject(ref reader, "\"parameters\"");
         while (NextProperty(ref reader))
@@ -142,9 +142,18 @@ public static partial class InferRequestReader
                 throw ServingException.Invalid($"parameter '{key}' has invalid type; expected a string, number or boolean");
             }
 
-            if (key == "binary_data_output")
+            switch (key)
             {
-                state.BinaryDataOutput = ReadBool(ref reader, "parameter 'binary_data_output'");
+                case "binary_data_output":
+                    state.BinaryDataOutput = ReadBool(ref reader, "parameter 'binary_data_output'");
+                    break;
+                case "priority":
+                    // Schedule policy extension: 1 is the highest level, 0 the model's default.
+                    request.Priority = ReadUnsigned(ref reader, "parameter 'priority' (1 = highest level, 0 = the model's default)");
+                    break;
+                case "timeout":
+                    request.TimeoutMicroseconds = ReadUnsigned(ref reader, "parameter 'timeout' (microseconds in the batch queue)");
+                    break;
             }
         }
     }
@@ -246,6 +255,11 @@ public static partial class InferRequestReader
 
         return new RequestedOutput(name, binaryData, classCount);
     }
+
+    private static long ReadUnsigned(ref Utf8JsonReader reader, string what) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) && value >= 0
+            ? value
+            : throw ServingException.Invalid($"{what} must be a non-negative integer");
 
     private static bool ReadBool(ref Utf8JsonReader reader, string what) => reader.TokenType switch
     {

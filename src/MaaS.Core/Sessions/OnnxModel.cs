@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using MaaS.Core.Batching;
 using MaaS.Core.Inference;
 using MaaS.Core.Tensors;
 using Microsoft.ML.OnnxRuntime;
@@ -10,9 +11,10 @@ namespace MaaS.Core.Sessions;
 /// A loaded model version: its pool of ONNX Runtime sessions (one per instance) and the signature it serves. Each
 /// request leases an instance for its Run; the sessions live until the version is unloaded.
 /// </summary>
-public sealed class OnnxModel : IDisposable
+public sealed partial class OnnxModel : IDisposable
 {
     private readonly SessionPool _pool;
+    private DynamicBatcher? _batcher;
 
     internal OnnxModel(SessionPool pool, ModelSignature signature, string executionProvider)
     {
@@ -34,13 +36,27 @@ public sealed class OnnxModel : IDisposable
     /// <summary>Instances (sessions) of this version.</summary>
     public int InstanceCount => _pool.Count;
 
-    /// <summary>Requests queued for an instance, not yet executing.</summary>
-    public int QueuedRequests => _pool.Waiting;
+    /// <summary>Requests waiting in the batch queue, or for an instance, not yet executing.</summary>
+    public int QueuedRequests => _batcher?.Queue.Count ?? _pool.Waiting;
 
-    /// <summary>Runs a validated request on the next free instance, waiting in line when all are busy (cancellation ends the wait).</summary>
+    /// <summary>The dynamic batching in effect; null when requests run one by one.</summary>
+    public BatchingPolicy? Batching => _batcher?.Queue.Policy;
+
+    /// <summary>
+    /// Runs a validated request: through the batch queue when the model batches dynamically, else on the next free
+    /// instance, waiting in line when all are busy. Cancellation ends the wait; a run under way stops only when no
+    /// request that shares it still wants it.
+    /// </summary>
     public async Task<InferResult> RunAsync(InferRequest request, CancellationToken cancellationToken)
     {
         RefuseEmptyInputs(request);
+        if (_batcher is { } batcher)
+        {
+            // Awaited whatever the token does: a worker may be reading the request's buffers. A request cancelled while
+            // it waits completes at once.
+            return await batcher.Queue.Enqueue(request, cancellationToken).Completion;
+        }
+
         var queued = Stopwatch.GetTimestamp();
         using var lease = await _pool.LeaseAsync(cancellationToken);
         var queue = Stopwatch.GetElapsedTime(queued);
@@ -69,33 +85,41 @@ public sealed class OnnxModel : IDisposable
 
     private InferResult RunOn(InferenceSession session, InferRequest request, CancellationToken cancellationToken)
     {
-        var count = request.Inputs.Count;
+        var started = Stopwatch.GetTimestamp();
+        var (values, prepared, ran) = Execute(session, request.Inputs, request.Outputs, cancellationToken);
+        var result = Wrap(values, request.Outputs);
+        result.Timings = new RunTimings(
+            TimeSpan.Zero, Stopwatch.GetElapsedTime(started, prepared), Stopwatch.GetElapsedTime(prepared, ran), Stopwatch.GetElapsedTime(ran));
+        result.ExecutedBatchSize = Signature.RowsOf(request);
+        return result;
+    }
+
+    /// <summary>Runs <paramref name="inputs"/> over their own buffers (no copy); returns the outputs and when the inputs were ready and the run ended.</summary>
+    private static (IDisposableReadOnlyCollection<OrtValue> Values, long Prepared, long Ran) Execute(
+        InferenceSession session, List<InferInput> inputs, List<RequestedOutput> outputs, CancellationToken cancellationToken)
+    {
+        var count = inputs.Count;
         var names = new string[count];
         var values = new OrtValue[count];
         var pins = new MemoryHandle[count];
         try
         {
-            var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
-                var input = request.Inputs[i];
+                var input = inputs[i];
                 names[i] = input.Name;
                 values[i] = CreateValue(input, ref pins[i]);
             }
 
-            var outputNames = new string[request.Outputs.Count];
+            var outputNames = new string[outputs.Count];
             for (var i = 0; i < outputNames.Length; i++)
             {
-                outputNames[i] = request.Outputs[i].Name;
+                outputNames[i] = outputs[i].Name;
             }
 
             var prepared = Stopwatch.GetTimestamp();
             var results = RunSession(session, names, values, outputNames, cancellationToken);
-            var ran = Stopwatch.GetTimestamp();
-            var result = Wrap(results, request.Outputs);
-            result.Timings = new RunTimings(
-                TimeSpan.Zero, Stopwatch.GetElapsedTime(started, prepared), Stopwatch.GetElapsedTime(prepared, ran), Stopwatch.GetElapsedTime(ran));
-            return result;
+            return (results, prepared, Stopwatch.GetTimestamp());
         }
         finally
         {
@@ -182,41 +206,56 @@ public sealed class OnnxModel : IDisposable
         {
             for (var i = 0; i < requested.Count; i++)
             {
-                outputs.Add(CreateOutput(requested[i], results[i]));
+                var value = results[i];
+                outputs.Add(CreateOutput(requested[i], value, value.GetTensorTypeAndShape().Shape, 0));
             }
 
             return new InferResult(results, outputs);
         }
         catch
         {
-            foreach (var output in outputs)
-            {
-                output.Serialized?.Dispose();
-            }
-
+            DisposeSerialized(outputs);
             results.Dispose();
             throw;
         }
     }
 
-    private InferOutput CreateOutput(RequestedOutput requested, OrtValue value)
+    /// <summary>
+    /// The output a client asked for, over <paramref name="shape"/>'s elements of <paramref name="value"/> from
+    /// <paramref name="elementOffset"/> on (a batched request's rows); a classification is computed here.
+    /// </summary>
+    private InferOutput CreateOutput(RequestedOutput requested, OrtValue value, long[] shape, long elementOffset)
     {
-        var info = value.GetTensorTypeAndShape();
-        if (!TensorDataTypes.TryFromOnnx(info.ElementDataType, out var dataType))
+        var elementType = value.GetTensorTypeAndShape().ElementDataType;
+        if (!TensorDataTypes.TryFromOnnx(elementType, out var dataType))
         {
-            throw new NotSupportedException($"output '{requested.Name}' has element type {info.ElementDataType}, which the protocol cannot carry");
+            throw new NotSupportedException($"output '{requested.Name}' has element type {elementType}, which the protocol cannot carry");
         }
 
         if (requested.ClassCount == 0)
         {
-            return new InferOutput(requested.Name, dataType, info.Shape, requested.Binary, value, null);
+            return new InferOutput(requested.Name, dataType, shape, requested.Binary, value, null, elementOffset);
         }
 
         Signature.TryGetOutput(requested.Name, out var spec);
-        var (serialized, shape) = Classifier.Classify(
-            dataType, value.GetTensorDataAsSpan<byte>(), info.Shape, Signature.MaxBatchSize > 0, requested.ClassCount, spec?.Labels);
-        return new InferOutput(requested.Name, TensorDataType.Bytes, shape, requested.Binary, null, serialized);
+        var size = dataType.ElementSize();
+        var data = value.GetTensorDataAsSpan<byte>().Slice((int)(elementOffset * size), (int)(TensorShape.ElementCount(shape) * size));
+        var (serialized, classShape) = Classifier.Classify(dataType, data, shape, Signature.MaxBatchSize > 0, requested.ClassCount, spec?.Labels);
+        return new InferOutput(requested.Name, TensorDataType.Bytes, classShape, requested.Binary, null, serialized);
     }
 
-    public void Dispose() => _pool.Dispose();
+    private static void DisposeSerialized(List<InferOutput> outputs)
+    {
+        foreach (var output in outputs)
+        {
+            output.Serialized?.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        // Every queued request holds a lease on the version, so the queue is empty by now: the workers just stop.
+        _batcher?.Complete();
+        _pool.Dispose();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MaaS.Core.Batching;
 using MaaS.Core.Inference;
 using MaaS.Core.Repository;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,7 @@ namespace MaaS.Core.Sessions;
 /// </summary>
 public sealed partial class OnnxModelLoader(
     IExecutionProviderFactory providers, OrtRuntime runtime, IOptions<MaaSOptions> options, IOptions<SessionsOptions> sessions,
-    ILogger<OnnxModelLoader> logger)
+    TimeProvider time, ILogger<OnnxModelLoader> logger)
 {
     /// <summary>Loads <paramref name="version"/> of <paramref name="model"/>; throws <see cref="ModelConfigException"/> with the reason it cannot be served.</summary>
     public OnnxModel Load(ModelDirectory model, long version)
@@ -38,7 +39,14 @@ public sealed partial class OnnxModelLoader(
 
         try
         {
+            var batching = BatchingPolicy.From(model.Config, onnx.Signature.MaxBatchSize);
             onnx.WarmupDuration = RunWarmup(onnx, model, version);
+            if (batching is not null)
+            {
+                // After warmup, which runs on every instance directly: the workers own the instances from here on.
+                onnx.StartBatching(batching, time, $"{model.Name} v{version}");
+            }
+
             onnx.FootprintBytes = Math.Max(new FileInfo(file).Length, Environment.WorkingSet - memoryBefore);
             onnx.LoadDuration = Stopwatch.GetElapsedTime(started);
             return onnx;

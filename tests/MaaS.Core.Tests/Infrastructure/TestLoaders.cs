@@ -7,7 +7,7 @@ namespace MaaS.Core.Tests.Infrastructure;
 /// <summary>An <see cref="OnnxModelLoader"/> on the CPU provider with default session settings unless told otherwise.</summary>
 internal static class TestLoaders
 {
-    public static OnnxModelLoader Create(MaaSOptions? options = null, SessionsOptions? sessions = null)
+    public static OnnxModelLoader Create(MaaSOptions? options = null, SessionsOptions? sessions = null, TimeProvider? time = null)
     {
         var sessionOptions = Options.Create(sessions ?? new SessionsOptions());
         return new OnnxModelLoader(
@@ -15,6 +15,7 @@ internal static class TestLoaders
             new OrtRuntime(sessionOptions, NullLogger<OrtRuntime>.Instance),
             Options.Create(options ?? new MaaSOptions()),
             sessionOptions,
+            time ?? TimeProvider.System,
             NullLogger<OnnxModelLoader>.Instance);
     }
 }

@@ -55,9 +55,9 @@ internal sealed class InferenceTracker(InferenceStatistics statistics, VersionLe
         var decode = Stopwatch.GetElapsedTime(started, _decoded == 0 ? started : _decoded);
         var run = result.Timings;
         var encode = Stopwatch.GetElapsedTime(started, now) - decode - run.Queue - run.ComputeInput - run.ComputeInfer - run.ComputeOutput;
-        var batch = signature.MaxBatchSize > 0 && request.Inputs.Count > 0 && request.Inputs[0].Shape.Length > 0 ? request.Inputs[0].Shape[0] : 1;
-        statistics.For(lease.ModelName, lease.VersionNumber)
-            .RecordSuccess(batch, Stopwatch.GetElapsedTime(started, now), run, decode, encode < TimeSpan.Zero ? TimeSpan.Zero : encode, statistics.NowMs);
+        statistics.For(lease.ModelName, lease.VersionNumber).RecordSuccess(
+            signature.RowsOf(request), result.CountsExecution ? result.ExecutedBatchSize : 0, Stopwatch.GetElapsedTime(started, now), run, decode,
+            encode < TimeSpan.Zero ? TimeSpan.Zero : encode, statistics.NowMs);
     }
 
     /// <summary>For an exception filter: records the failure and returns false, so the exception goes on unhandled here.</summary>

@@ -41,7 +41,11 @@ internal sealed class VersionStatistics
     /// <summary>Milliseconds since the epoch of the last inference; 0 if never.</summary>
     public long LastInferenceMs => Interlocked.Read(ref _lastInferenceMs);
 
-    public void RecordSuccess(long batchSize, TimeSpan request, RunTimings run, TimeSpan decode, TimeSpan encode, long nowMs)
+    /// <summary>
+    /// One successful request of <paramref name="rows"/> inferences. <paramref name="executedBatchSize"/> is the size of
+    /// the execution it ran in when this request counts that execution, 0 when another request of its batch does.
+    /// </summary>
+    public void RecordSuccess(long rows, long executedBatchSize, TimeSpan request, RunTimings run, TimeSpan decode, TimeSpan encode, long nowMs)
     {
         var input = decode + run.ComputeInput;
         var output = run.ComputeOutput + encode;
@@ -50,12 +54,17 @@ internal sealed class VersionStatistics
         ComputeInput.Add(input);
         ComputeInfer.Add(run.ComputeInfer);
         ComputeOutput.Add(output);
-        var batch = Batches.GetOrAdd(batchSize, _ => (new DurationStat(), new DurationStat(), new DurationStat()));
-        batch.Input.Add(input);
-        batch.Infer.Add(run.ComputeInfer);
-        batch.Output.Add(output);
-        Interlocked.Add(ref _inferenceCount, batchSize);
-        Interlocked.Increment(ref _executionCount);
+        if (executedBatchSize > 0)
+        {
+            // One entry per execution, timed over the execution (Triton's batch_stats).
+            var batch = Batches.GetOrAdd(executedBatchSize, _ => (new DurationStat(), new DurationStat(), new DurationStat()));
+            batch.Input.Add(input);
+            batch.Infer.Add(run.ComputeInfer);
+            batch.Output.Add(output);
+            Interlocked.Increment(ref _executionCount);
+        }
+
+        Interlocked.Add(ref _inferenceCount, rows);
         Interlocked.Exchange(ref _lastInferenceMs, nowMs);
         RequestLatency.Observe(request);
         QueueLatency.Observe(run.Queue);
