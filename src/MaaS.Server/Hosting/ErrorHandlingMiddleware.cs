@@ -13,12 +13,13 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
         }
         catch (ServingException ex) when (!context.Response.HasStarted)
         {
-            await ErrorHandling.WriteAsync(context, ErrorHandling.ToStatusCode(ex.Kind), ex.Message);
+            await AnswerAsync(context, ErrorHandling.ToStatusCode(ex.Kind), ex.Message);
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
-            // Kestrel's own limits: body too large (413), client too slow (408), malformed framing (400).
-            await ErrorHandling.WriteAsync(context, ex.StatusCode, ex.Message);
+            // Kestrel's own limits: body too large (413), client too slow (408), malformed framing (400) — or a
+            // client that left in the middle of its body, which the answer then finds gone.
+            await AnswerAsync(context, ex.StatusCode, ex.Message);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -32,6 +33,18 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
             await ErrorHandling.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error");
         }
 #pragma warning restore CA1031
+    }
+
+    private async Task AnswerAsync(HttpContext context, int statusCode, string message)
+    {
+        try
+        {
+            await ErrorHandling.WriteAsync(context, statusCode, message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            Log.ClientAborted(logger, context.Request.Path);
+        }
     }
 
     private static partial class Log

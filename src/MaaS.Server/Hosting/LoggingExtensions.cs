@@ -53,9 +53,19 @@ internal static class LoggingExtensions
                 diagnostics.Set("BytesOut", context.Response.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
                 diagnostics.Set("RequestId", context.TraceIdentifier);
             };
-            options.GetLevel = (context, _, exception) =>
-                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Information;
+            options.GetLevel = RequestLevel;
         });
         return app;
     }
+
+    // A 503 says "not now" (loading, draining, a full batch queue): expected in operation, and a readiness probe's
+    // answer while models load is no news at all. Errors are failures the server owns.
+    private static LogEventLevel RequestLevel(HttpContext context, double elapsedMs, Exception? exception) => context.Response.StatusCode switch
+    {
+        _ when exception is not null => LogEventLevel.Error,
+        StatusCodes.Status503ServiceUnavailable when context.Request.Path.StartsWithSegments("/v2/health") => LogEventLevel.Information,
+        StatusCodes.Status503ServiceUnavailable => LogEventLevel.Warning,
+        >= 500 => LogEventLevel.Error,
+        _ => LogEventLevel.Information,
+    };
 }

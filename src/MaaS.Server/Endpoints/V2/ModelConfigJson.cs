@@ -13,7 +13,8 @@ internal static class ModelConfigJson
 {
     public const string Platform = "onnxruntime_onnx";
 
-    public static JsonObject Build(ModelDirectory model, ModelSignature signature)
+    /// <summary>The effective config; <c>instances</c> (what the version runs) fills the default instance_group when the config has none.</summary>
+    public static JsonObject Build(ModelDirectory model, ModelSignature signature, int instances)
     {
         var config = model.Config;
         var json = new JsonObject
@@ -27,7 +28,7 @@ internal static class ModelConfigJson
             ["version_policy"] = Node(config?.VersionPolicy is null ? null : JsonSerializer.SerializeToElement(config.VersionPolicy, ConfigJsonContext.Default.VersionPolicyConfig))
                 ?? new JsonObject { ["latest"] = new JsonObject { ["num_versions"] = 1 } },
             ["instance_group"] = Node(config?.InstanceGroup)
-                ?? new JsonArray(new JsonObject { ["name"] = model.Name, ["kind"] = "KIND_CPU", ["count"] = 1, ["gpus"] = new JsonArray() }),
+                ?? new JsonArray(new JsonObject { ["name"] = model.Name, ["kind"] = "KIND_CPU", ["count"] = instances, ["gpus"] = new JsonArray() }),
             ["default_model_filename"] = model.ModelFileName,
             ["parameters"] = Node(config?.Parameters) ?? new JsonObject(),
             ["model_warmup"] = Node(config?.ModelWarmup) ?? new JsonArray(),

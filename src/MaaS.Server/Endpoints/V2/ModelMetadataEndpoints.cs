@@ -57,6 +57,6 @@ internal static class ModelMetadataEndpoints
     {
         using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
         var model = registry.GetModel(modelName);
-        return TypedResults.Ok(ModelConfigJson.Build(model.Directory, lease.Model.Signature));
+        return TypedResults.Ok(ModelConfigJson.Build(model.Directory, lease.Model.Signature, lease.Model.InstanceCount));
     }
 }
