@@ -18,6 +18,9 @@ public sealed partial class DynamicBatchingTests
 
     public static TheoryData<string> Models => new() { "mlp", "cnn", "transformer" };
 
+    // Zoo models with a batch dimension: several inputs and outputs, every datatype family, BYTES.
+    public static TheoryData<string> ZooModels => new() { "multi_io", "int_types", "fp16", "seq_mask", "strings" };
+
     [Theory]
     [MemberData(nameof(Models))]
     public async Task ConcurrentRequestsWithDistinctInputs_AreBatched_AndEachMatchesItsOwnReference(string model)
@@ -63,6 +66,57 @@ public sealed partial class DynamicBatchingTests
             .Should().Contain(size => size > 1, "the statistics show batches larger than one");
         var executions = stats.GetProperty("batch_stats").EnumerateArray().Sum(batch => batch.GetProperty("compute_infer").GetProperty("count").GetInt64());
         executions.Should().Be(stats.GetProperty("execution_count").GetInt64(), "batch_stats counts each execution once");
+    }
+
+    [Theory]
+    [MemberData(nameof(ZooModels))]
+    public async Task ZooModels_BatchedAsBinary_EachRequestMatchesItsOwnRows(string model)
+    {
+        var reference = ReferenceCase.Zoo(model);
+        var rows = (int)reference.Inputs[0].Shape[0];
+        var cases = Enumerable.Range(0, rows).Select(row => Rows(reference, row, 1)).Append(reference).ToList();
+        using var server = await BatchingServer.StartAsync(
+            model, $$"""{"preferred_batch_size": [{{2 * rows}}], "max_queue_delay_microseconds": 2000000}""", source: RepositoryPaths.Zoo);
+
+        var replies = await Task.WhenAll(cases.Select(async expected =>
+        {
+            using var response = await server.Client.SendAsync(V2Requests.Binary(V2Requests.InferUri("m"), expected));
+            response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            return (Expected: expected, Reply: await InferReply.ReadAsync(response));
+        }));
+
+        foreach (var (expected, reply) in replies)
+        {
+            foreach (var output in expected.Outputs)
+            {
+                reply.ShouldMatch(output, TensorValues.Tolerance(output.Datatype));
+            }
+        }
+
+        (await StatsAsync(server.Client)).GetProperty("execution_count").GetInt64().Should().BeLessThan(cases.Count);
+    }
+
+    [Fact]
+    public async Task ModelWithoutBatchDimension_QueuesButRunsEachRequestAlone()
+    {
+        var reference = ReferenceCase.Zoo("no_batch");
+        using var server = await BatchingServer.StartAsync("no_batch", """{"max_queue_delay_microseconds": 1000}""", source: RepositoryPaths.Zoo);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var response = await server.Client.PostAsync(V2Requests.InferUri("m"), V2Requests.Json(V2Requests.JsonBody(reference)));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            return await InferReply.ReadAsync(response);
+        }));
+
+        foreach (var reply in responses)
+        {
+            reply.ShouldMatch(reference.Outputs[0], Tolerance);
+        }
+
+        var stats = await StatsAsync(server.Client);
+        stats.GetProperty("execution_count").GetInt64().Should().Be(4);
+        stats.GetProperty("batch_stats").EnumerateArray().Should().ContainSingle().Which.GetProperty("batch_size").GetInt64().Should().Be(1);
     }
 
     [Fact]
@@ -219,10 +273,11 @@ public sealed partial class DynamicBatchingTests
 
         public HttpClient Client { get; }
 
-        public static async Task<BatchingServer> StartAsync(string model, string dynamicBatching, bool waitReady = true)
+        public static async Task<BatchingServer> StartAsync(string model, string dynamicBatching, bool waitReady = true, string? source = null)
         {
-            var repository = new TempRepository().CopyModel(RepositoryPaths.Models, model, "m");
-            var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(repository.Path, "m", "config.json")))!.AsObject();
+            var repository = new TempRepository().CopyModel(source ?? RepositoryPaths.Models, model, "m");
+            var configPath = Path.Combine(repository.Path, "m", "config.json");
+            var config = File.Exists(configPath) ? JsonNode.Parse(await File.ReadAllTextAsync(configPath))!.AsObject() : [];
             config["name"] = "m";
             config["dynamic_batching"] = JsonNode.Parse(dynamicBatching);
             repository.WriteFile(Path.Combine("m", "config.json"), config.ToJsonString());
