@@ -272,7 +272,7 @@ row() {  # target, model, encoding, concurrency, vs raw, vs kestrel, note
     printf "%-8s %-20s %-6s %4s %10.1f %9.3f %9.3f %8s %8s  %s\n" "$1" "$2" "$3" "$4" "$rps" "$p50" "$p99" "$5" "$6" "$note" | tee -a "$table" >&2
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "-"; else printf(a / b < 0.095 ? "%.3f" : "%.2f", a / b) }'; }
 rps_of() { cut -d' ' -f1 "$work/result.$1"; }
 
 compare() {  # model, model file, encoding (json|bin), concurrencies, targets...
