@@ -49,15 +49,16 @@ dotnet publish "$root/tests/MaaS.Benchmarks" -c Release -o "$work/bench" >"$work
 bench=("dotnet" "$work/bench/MaaS.Benchmarks.dll")
 
 # ---------------------------------------------------------------------------------------------------- repository
-# The bundled models, image224 (a 3x224x224 input, for JSON against binary), and mlp and transformer again with
-# dynamic batching on (max_batch_size kept), so on/off is one server, one run.
+# The bundled models, image224 (a 3x224x224 input, for JSON against binary), deep_mlp (a call costs far more than a
+# row), and mlp, transformer and deep_mlp again with dynamic batching on (max_batch_size kept), so on/off is one
+# server, one run.
 repo="$work/repository"
 mkdir -p "$repo" "$work/bodies" "$work/responses"
 for model in "$root"/models/*/; do
     if [ -f "$model/config.json" ]; then cp -r "$model" "$repo/"; fi
 done
-cp -r "$root/tests/MaaS.Benchmarks/models/image224" "$repo/"
-for model in mlp transformer; do
+cp -r "$root/tests/MaaS.Benchmarks/models/image224" "$root/tests/MaaS.Benchmarks/models/deep_mlp" "$repo/"
+for model in mlp transformer deep_mlp; do
     cp -r "$repo/$model" "$repo/$model-batched"
     python3 - "$repo/$model-batched/config.json" "$model-batched" <<'PY'
 import json, sys
@@ -65,7 +66,8 @@ path, name = sys.argv[1], sys.argv[2]
 with open(path) as f:
     config = json.load(f)
 config["name"] = name
-config["dynamic_batching"] = {"max_queue_delay_microseconds": 500}
+# No queue delay: under load requests gather while both instances are busy (measured better than 500 us here).
+config["dynamic_batching"] = {"max_queue_delay_microseconds": 0}
 with open(path, "w") as f:
     json.dump(config, f, indent=2)
 PY
@@ -128,6 +130,7 @@ write_binary("transformer", [("input_ids", [1, 32], "INT64", ids), ("attention_m
 # Pixels normalised as a client would send them from numpy (float32 values, written in full by json).
 image = fp32([((i * 7919) % 256) / 255.0 - 0.5 for i in range(3 * 224 * 224)])
 write_json("image224", [("image", [1, 3, 224, 224], "FP32", image)])
+write_binary("deep_mlp", [("features", [1, 16], "FP32", fp32([0.05 * i - 0.4 for i in range(16)]))], ["scores"])
 write_binary("image224", [("image", [1, 3, 224, 224], "FP32", image)], ["logits"])
 PY
 
@@ -317,8 +320,11 @@ batching() {  # model, encoding, concurrency: server only, batching off (model) 
     local p99_off p99_on
     p99_off=$(cut -d' ' -f3 "$work/result.$model")
     p99_on=$(cut -d' ' -f3 "$work/result.$model-batched")
+    local mean_batch
+    mean_batch=$(curl -s "$server_url/v2/models/$model-batched/stats" | python3 -c \
+        'import json, sys; s = json.load(sys.stdin)["model_stats"][0]; print("%.1f" % (s["inference_count"] / max(1, s["execution_count"])))')
     row server "$model-batched" "$encoding" "$c" - - \
-        "batching on/off: req/s $(ratio "$(rps_of "$model-batched")" "$(rps_of "$model")")x, p99 $(ratio "$p99_on" "$p99_off")x"
+        "batching on/off: req/s $(ratio "$(rps_of "$model-batched")" "$(rps_of "$model")")x, p99 $(ratio "$p99_on" "$p99_off")x, mean batch $mean_batch"
 }
 
 # ---------------------------------------------------------------------------------------------------- run
@@ -336,6 +342,7 @@ compare image224 "$repo/image224/1/model.onnx" json "1 8" "${all[@]}"
 compare image224 "$repo/image224/1/model.onnx" bin "1 8" "${all[@]}"
 batching mlp json 64
 batching transformer bin 64
+batching deep_mlp bin 64
 for model in "${real_models[@]}"; do
     version=$(find -L "$repo/$model" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*' -printf '%f\n' | sort -n | tail -1)
     encoding=bin

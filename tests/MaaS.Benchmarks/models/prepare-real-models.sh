@@ -50,7 +50,7 @@ body_sha256() {
         all-minilm-l6-v2.json) echo 0f9c96446f96919aeb466862f0f2d49804bcd433bd0e466b940c1cada0fad1ae ;;
         all-minilm-l6-v2.bin) echo 560c4522e237123eeddbea7d70432fa41ab779bcfbdc6cb2ecfc3cf88342d754 ;;
         ppocr-v4-rec.json) echo fa6db1376b6f5d10978a9c6cf4c29a5e188cfb96962278a3fb236f487e5ed78a ;;
-        ppocr-v4-rec.bin) echo c991b7d9af2f1b30d099efa9cc7390388b030c3316da276fee7bf1fd6c8012fb ;;
+        ppocr-v4-rec.bin) echo 75116c50cbe852e51826187fd6fe8282c1b51efcadcb48e2281efb264bc26c87 ;;
     esac
 }
 
@@ -202,11 +202,14 @@ decimal() {  # n: n / 256 as the shortest exact decimal
 }
 
 write_bodies() {  # model, json body, binary header, binary tensor escapes
-    local model="$1"
+    local model="$1" header="$3"
+    # The JSON header is padded with spaces to a multiple of 8 bytes, so the tensors after it are aligned for any
+    # element type and the server uses them in place, as a client that cares would send them.
+    while (( ${#header} % 8 != 0 )); do header+=" "; done
     write_file "$bodies/$model.json" "$2"
-    { printf '%s' "$3"; printf "$4"; } > "$bodies/$model.bin.tmp"
+    { printf '%s' "$header"; printf "$4"; } > "$bodies/$model.bin.tmp"
     mv -f "$bodies/$model.bin.tmp" "$bodies/$model.bin"
-    write_file "$bodies/$model.bin.header-length" "${#3}"
+    write_file "$bodies/$model.bin.header-length" "${#header}"
     # wrk scripts: wrk -s <script> http://host:port/v2/models/<model>/infer
     write_file "$bodies/$model-json.lua" "wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
@@ -216,7 +219,7 @@ f:close()
 "
     write_file "$bodies/$model-binary.lua" "wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/octet-stream\"
-wrk.headers[\"Inference-Header-Content-Length\"] = \"${#3}\"
+wrk.headers[\"Inference-Header-Content-Length\"] = \"${#header}\"
 local f = assert(io.open(\"$bodies/$model.bin\", \"rb\"))
 wrk.body = f:read(\"*a\")
 f:close()
