@@ -60,16 +60,4 @@ public class CodecBenchmarks
         using var request = InferRequestReader.Read(_body.Span[.._header.Length], _body[_header.Length..], _signature);
         return request.Inputs[0].Data.Length;
     }
-
-    [Benchmark(Description = "FP32 JSON encode (Utf8JsonWriter, shortest round-trip)")]
-    public long JsonEncode()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(_dataOnly.Length + 16);
-        using var writer = new Utf8JsonWriter(buffer);
-        writer.WriteStartArray();
-        JsonTensorWriter.WriteElements(writer, TensorDataType.Fp32, _binary);
-        writer.WriteEndArray();
-        writer.Flush();
-        return writer.BytesCommitted;
-    }
 }

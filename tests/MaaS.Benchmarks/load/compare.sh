@@ -13,7 +13,7 @@
 #   tests/MaaS.Benchmarks/load/compare.sh /tmp/maas-release [seconds per window, 5] [rounds, 3]
 # About 12 minutes with the defaults on 2 cores. Environment:
 #   REAL_MODELS=<repository>  also runs each model <m> of that repository (e.g. the one models/prepare-real-models.sh
-#                             writes) at concurrency 1 and 8, server and raw, with the body REAL_BODIES/<m>.bin (a V2
+#                             writes) at concurrency 1 and 8, server, raw and kestrel, with the body REAL_BODIES/<m>.bin (a V2
 #                             body: JSON header, then binary tensors) and <m>.bin.header-length (the JSON's length in
 #                             bytes), or else <m>.json; models without a body are left out.
 #   REAL_BODIES=<dir>         where those bodies are (default <repository>/../bodies).
@@ -347,7 +347,7 @@ for model in "${real_models[@]}"; do
     version=$(find -L "$repo/$model" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*' -printf '%f\n' | sort -n | tail -1)
     encoding=bin
     [ -f "$work/bodies/$model.bin" ] || encoding=json
-    compare "$model" "$repo/$model/$version/model.onnx" "$encoding" "1 8" server raw
+    compare "$model" "$repo/$model/$version/model.onnx" "$encoding" "1 8" "${all[@]}"
 done
 
 kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
