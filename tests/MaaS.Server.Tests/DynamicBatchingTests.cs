@@ -124,7 +124,7 @@ public sealed partial class DynamicBatchingTests
     {
         using var server = await BatchingServer.StartAsync(
             "mlp",
-            """{"max_queue_delay_microseconds": 60000000, "default_queue_policy": {"max_queue_size": 2, "default_timeout_microseconds": 1000000, "timeout_action": "REJECT"}}""");
+            """{"max_queue_delay_microseconds": 60000000, "default_queue_policy": {"max_queue_size": 2, "default_timeout_microseconds": 3000000, "timeout_action": "REJECT"}}""");
         var body = V2Requests.JsonBody(Rows(ReferenceCase.Bundled("mlp", 1), 0, 1));
         var first = server.Client.PostAsync(V2Requests.InferUri("m"), V2Requests.Json(body));
         var second = server.Client.PostAsync(V2Requests.InferUri("m"), V2Requests.Json(body));
