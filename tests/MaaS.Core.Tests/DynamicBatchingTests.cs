@@ -28,9 +28,9 @@ public sealed class DynamicBatchingTests : IDisposable
     public async Task RequestsBatchedTogether_EachGetItsOwnReferenceRows()
     {
         using var model = LoadTransformer("""{"preferred_batch_size": [4], "max_queue_delay_microseconds": 1000000}""");
-        using var row0 = Request(0, 1);
-        using var row1 = Request(1, 1);
-        using var both = Request(0, 2);
+        using var row0 = Request(model, 0, 1);
+        using var row1 = Request(model, 1, 1);
+        using var both = Request(model, 0, 2);
 
         // 1 + 1 + 2 rows: the preferred size is reached by the third request, so the three run as one batch of 4.
         var results = await Task.WhenAll(model.RunAsync(row0, default), model.RunAsync(row1, default), model.RunAsync(both, default));
@@ -55,8 +55,8 @@ public sealed class DynamicBatchingTests : IDisposable
     public async Task EachRequestKeepsItsOwnOutputsAndClassification_InASharedBatch()
     {
         using var model = LoadTransformer("""{"preferred_batch_size": [2], "max_queue_delay_microseconds": 1000000}""");
-        using var classify = Request(0, 1, """[{"name": "logits", "parameters": {"classification": 1}}]""");
-        using var embedding = Request(1, 1, """[{"name": "embedding"}]""");
+        using var classify = Request(model, 0, 1, """[{"name": "logits", "parameters": {"classification": 1}}]""");
+        using var embedding = Request(model, 1, 1, """[{"name": "embedding"}]""");
 
         var results = await Task.WhenAll(model.RunAsync(classify, default), model.RunAsync(embedding, default));
         try
@@ -83,7 +83,7 @@ public sealed class DynamicBatchingTests : IDisposable
     public async Task ShapesThatCannotJoin_RunInSeparateBatches_NotRejected()
     {
         using var model = LoadTransformer("""{"max_queue_delay_microseconds": 0}""");
-        using var six = Request(0, 1);
+        using var six = Request(model, 0, 1);
         using var four = InferRequestReader.Read(
             """{"inputs": [{"name": "input_ids", "shape": [1, 4], "datatype": "INT64", "data": [1, 2, 3, 4]}, {"name": "attention_mask", "shape": [1, 4], "datatype": "INT64", "data": [1, 1, 1, 1]}]}"""u8,
             ReadOnlyMemory<byte>.Empty, model.Signature);
@@ -105,7 +105,7 @@ public sealed class DynamicBatchingTests : IDisposable
     public async Task ValuesTheModelRefuses_FailOnlyTheirOwnRequest()
     {
         using var model = LoadTransformer("""{"preferred_batch_size": [2], "max_queue_delay_microseconds": 1000000}""");
-        using var good = Request(0, 1);
+        using var good = Request(model, 0, 1);
         using var bad = InferRequestReader.Read(
             """{"inputs": [{"name": "input_ids", "shape": [1, 6], "datatype": "INT64", "data": [1, 2, 3, 4, 5, 100000000]}, {"name": "attention_mask", "shape": [1, 6], "datatype": "INT64", "data": [1, 1, 1, 1, 1, 1]}]}"""u8,
             ReadOnlyMemory<byte>.Empty, model.Signature);
@@ -123,7 +123,7 @@ public sealed class DynamicBatchingTests : IDisposable
     public async Task CancelledWhileQueued_EndsAtOnce_AndLeavesTheQueue()
     {
         using var model = LoadTransformer("""{"max_queue_delay_microseconds": 1000000}""");
-        using var request = Request(0, 1);
+        using var request = Request(model, 0, 1);
         using var disconnect = new CancellationTokenSource();
 
         var run = model.RunAsync(request, disconnect.Token);
@@ -138,7 +138,7 @@ public sealed class DynamicBatchingTests : IDisposable
     public async Task QueueDelay_DispatchesAPartialBatchOnceItHasPassed()
     {
         using var model = LoadTransformer("""{"max_queue_delay_microseconds": 50000}""");
-        using var request = Request(0, 1);
+        using var request = Request(model, 0, 1);
 
         var run = model.RunAsync(request, default);
         while (!run.IsCompleted)
@@ -173,7 +173,7 @@ public sealed class DynamicBatchingTests : IDisposable
     }
 
     /// <summary>Rows <paramref name="first"/>..first+count-1 of the reference inputs, as a V2 JSON request.</summary>
-    private InferRequest Request(int first, int count, string outputs = "[]")
+    private InferRequest Request(OnnxModel model, int first, int count, string outputs = "[]")
     {
         var inputs = new JsonArray();
         foreach (var input in _reference.GetProperty("inputs").EnumerateArray())
@@ -190,11 +190,7 @@ public sealed class DynamicBatchingTests : IDisposable
         }
 
         var body = new JsonObject { ["inputs"] = inputs, ["outputs"] = JsonNode.Parse(outputs) };
-        var signature = TestLoaders.Create().Load(ModelRepositoryScanner.ReadModel("transformer", Path.Combine(RepositoryPaths.Models, "transformer")), 1);
-        using (signature)
-        {
-            return InferRequestReader.Read(Encoding.UTF8.GetBytes(body.ToJsonString()), ReadOnlyMemory<byte>.Empty, signature.Signature);
-        }
+        return InferRequestReader.Read(Encoding.UTF8.GetBytes(body.ToJsonString()), ReadOnlyMemory<byte>.Empty, model.Signature);
     }
 
     private JsonElement Output(string name) => _reference.GetProperty("outputs").EnumerateArray().Single(output => output.GetProperty("name").GetString() == name);

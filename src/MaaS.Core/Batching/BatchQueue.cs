@@ -52,8 +52,7 @@ internal sealed class BatchQueue
         cancellationToken.ThrowIfCancellationRequested();
         var level = Policy.LevelOf(request.Priority);
         var policy = Policy.PolicyOf(level);
-        var rows = Policy.MaxBatchSize > 0 && request.Inputs.Count > 0 && request.Inputs[0].Shape.Length > 0 ? request.Inputs[0].Shape[0] : 1;
-        var entry = new QueuedRequest(this, request, rows, level, _time.GetTimestamp(), cancellationToken);
+        var entry = new QueuedRequest(this, request, request.BatchRows(Policy.MaxBatchSize), level, _time.GetTimestamp(), cancellationToken);
         var timeout = policy.TimeoutFor(request.TimeoutMicroseconds);
         lock (_gate)
         {

@@ -17,6 +17,10 @@ public sealed class InferRequest : IDisposable
     /// <summary>Outputs in response order; every model output when the client named none.</summary>
     public List<RequestedOutput> Outputs { get; } = [];
 
+    /// <summary>Rows of the batch dimension it brings to a model of <paramref name="maxBatchSize"/>: its first dim when the model batches, else 1.</summary>
+    public long BatchRows(int maxBatchSize) =>
+        maxBatchSize > 0 && Inputs.Count > 0 && Inputs[0].Shape.Length > 0 ? Inputs[0].Shape[0] : 1;
+
     /// <summary>The input named <paramref name="name"/>, looked for first at <paramref name="likelyIndex"/>; null when absent.</summary>
     public InferInput? FindInput(string name, int likelyIndex)
     {

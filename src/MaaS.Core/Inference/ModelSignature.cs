@@ -26,8 +26,7 @@ public sealed class ModelSignature
     public IReadOnlyList<TensorSpec> Outputs { get; }
 
     /// <summary>Rows of the batch dimension a validated request brings: its first dim when the model batches, else 1.</summary>
-    public long RowsOf(InferRequest request) =>
-        MaxBatchSize > 0 && request.Inputs.Count > 0 && request.Inputs[0].Shape.Length > 0 ? request.Inputs[0].Shape[0] : 1;
+    public long RowsOf(InferRequest request) => request.BatchRows(MaxBatchSize);
 
     public bool TryGetInput(string name, out TensorSpec spec) => _inputs.TryGetValue(name, out spec!);
 
