@@ -156,15 +156,15 @@ public sealed partial class OnnxModel
     /// <summary>Each request's results: its rows of every output it asked for, over the run's tensors (shared, not copied). Owns <paramref name="values"/>.</summary>
     private InferResult[] Split(IDisposableReadOnlyCollection<OrtValue> values, List<RequestedOutput> ran, IReadOnlyList<QueuedRequest> batch, long rows)
     {
-        var shapes = new long[values.Count][];
+        var infos = new OrtTensorTypeAndShapeInfo[values.Count];
         for (var i = 0; i < values.Count; i++)
         {
-            shapes[i] = values[i].GetTensorTypeAndShape().Shape;
-            if (shapes[i].Length == 0 || shapes[i][0] != rows)
+            infos[i] = values[i].GetTensorTypeAndShape();
+            if (infos[i].Shape.Length == 0 || infos[i].Shape[0] != rows)
             {
                 values.Dispose();
                 throw new InvalidOperationException(
-                    $"output '{ran[i].Name}' has shape {TensorShape.Format(shapes[i])}, whose first dimension is not the batch size {rows}; " +
+                    $"output '{ran[i].Name}' has shape {TensorShape.Format(infos[i].Shape)}, whose first dimension is not the batch size {rows}; " +
                     "this model cannot be batched dynamically: remove dynamic_batching from its config");
             }
         }
@@ -184,9 +184,10 @@ public sealed partial class OnnxModel
                     foreach (var output in requested)
                     {
                         var index = ran.FindIndex(candidate => candidate.Name == output.Name);
-                        var perRow = TensorShape.ElementCount(shapes[index]) / rows;
-                        long[] shape = [entry.Rows, .. shapes[index].AsSpan(1)];
-                        outputs.Add(CreateOutput(output, values[index], shape, rowOffset * perRow));
+                        var info = infos[index];
+                        var perRow = TensorShape.ElementCount(info.Shape) / rows;
+                        long[] shape = [entry.Rows, .. info.Shape.AsSpan(1)];
+                        outputs.Add(CreateOutput(output, values[index], info.ElementDataType, shape, rowOffset * perRow));
                     }
                 }
                 catch

@@ -4,6 +4,7 @@ using MaaS.Core.Batching;
 using MaaS.Core.Inference;
 using MaaS.Core.Tensors;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace MaaS.Core.Sessions;
 
@@ -207,7 +208,8 @@ public sealed partial class OnnxModel : IDisposable
             for (var i = 0; i < requested.Count; i++)
             {
                 var value = results[i];
-                outputs.Add(CreateOutput(requested[i], value, value.GetTensorTypeAndShape().Shape, 0));
+                var info = value.GetTensorTypeAndShape();
+                outputs.Add(CreateOutput(requested[i], value, info.ElementDataType, info.Shape, 0));
             }
 
             return new InferResult(results, outputs);
@@ -224,9 +226,8 @@ public sealed partial class OnnxModel : IDisposable
     /// The output a client asked for, over <paramref name="shape"/>'s elements of <paramref name="value"/> from
     /// <paramref name="elementOffset"/> on (a batched request's rows); a classification is computed here.
     /// </summary>
-    private InferOutput CreateOutput(RequestedOutput requested, OrtValue value, long[] shape, long elementOffset)
+    private InferOutput CreateOutput(RequestedOutput requested, OrtValue value, TensorElementType elementType, long[] shape, long elementOffset)
     {
-        var elementType = value.GetTensorTypeAndShape().ElementDataType;
         if (!TensorDataTypes.TryFromOnnx(elementType, out var dataType))
         {
             throw new NotSupportedException($"output '{requested.Name}' has element type {elementType}, which the protocol cannot carry");
