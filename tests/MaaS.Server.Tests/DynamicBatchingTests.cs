@@ -257,23 +257,10 @@ public sealed partial class DynamicBatchingTests
     [GeneratedRegex("""^nv_inference_pending_request_count\{model="m",version="1"\} (\d+)""", RegexOptions.Multiline)]
     private static partial Regex PendingPattern();
 
-    /// <summary>A server on one bundled model copied as "m" with <c>dynamic_batching</c> added to its config.</summary>
-    private sealed class BatchingServer : IDisposable
+    /// <summary>A server of its own on one model copied as "m", with <c>dynamic_batching</c> added to its config.</summary>
+    private static class BatchingServer
     {
-        private BatchingServer(TempRepository repository, RepositoryApplication app, HttpClient client)
-        {
-            Repository = repository;
-            App = app;
-            Client = client;
-        }
-
-        public TempRepository Repository { get; }
-
-        public RepositoryApplication App { get; }
-
-        public HttpClient Client { get; }
-
-        public static async Task<BatchingServer> StartAsync(string model, string dynamicBatching, bool waitReady = true, string? source = null)
+        public static async Task<IsolatedServer> StartAsync(string model, string dynamicBatching, bool waitReady = true, string? source = null)
         {
             var repository = new TempRepository().CopyModel(source ?? RepositoryPaths.Models, model, "m");
             var configPath = Path.Combine(repository.Path, "m", "config.json");
@@ -281,16 +268,7 @@ public sealed partial class DynamicBatchingTests
             config["name"] = "m";
             config["dynamic_batching"] = JsonNode.Parse(dynamicBatching);
             repository.WriteFile(Path.Combine("m", "config.json"), config.ToJsonString());
-            var app = new RepositoryApplication(repository.Path, new Dictionary<string, string?> { ["MaaS:Shutdown:DelaySeconds"] = "0" });
-            var client = waitReady ? await app.CreateReadyClientAsync() : app.CreateClient();
-            return new BatchingServer(repository, app, client);
-        }
-
-        public void Dispose()
-        {
-            Client.Dispose();
-            App.Dispose();
-            Repository.Dispose();
+            return await IsolatedServer.StartAsync(repository, waitReady);
         }
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Metrics_AfterGoodAndBadInferRequests_CountsEveryRequestExactly()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
         await SendTrafficAsync(server.Client);
 
         var metrics = await ScrapeAsync(server.Client);
@@ -78,7 +78,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Metrics_RightAfterLoad_EverySeriesExistsAtZero()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
 
         var metrics = await ScrapeAsync(server.Client);
 
@@ -112,7 +112,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Metrics_RequestsForUnknownModel_CreateNoSeriesNamingIt()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
         var requests = new (Func<Task<HttpResponseMessage>> Send, HttpStatusCode Status)[]
         {
             (() => server.Client.PostAsync(V2Requests.InferUri(Unknown), V2Requests.Json(V2Requests.JsonBody(Batch(1)))), HttpStatusCode.NotFound),
@@ -142,7 +142,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Stats_AfterGoodAndBadInferRequests_EveryRouteAnswersExactCountsInTritonSchema()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
         var before = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
         await SendTrafficAsync(server.Client);
         var after = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
@@ -180,7 +180,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Stats_BeforeAnyRequest_AnswerZerosInTritonSchema()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
 
         foreach (var path in new[] { "/v2/models/mlp/stats", "/v2/models/mlp/versions/1/stats", "/v2/models/stats" })
         {
@@ -205,7 +205,7 @@ public sealed partial class MonitoringTests
     [InlineData("/v2/models/mlp/versions/9/stats", "requested model 'mlp' version 9 is not available")]
     public async Task Stats_UnknownModelOrVersion_Returns400NotAvailable(string path, string error)
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
 
         using var response = await server.Client.GetAsync(Relative(path));
 
@@ -216,7 +216,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task PredictV1_GoodAndBadRequests_CountedInMetricsAndStats()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
         var reference = ReferenceCase.Bundled("mlp", 1);
         var rows = (int)reference.Inputs[0].Shape[0];
         for (var i = 0; i < 2; i++)
@@ -251,7 +251,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Metrics_TwoVersions_CountEachVersionApart()
     {
-        using var server = await Server.StartAsync("rnn");
+        using var server = await IsolatedServer.StartAsync("rnn");
         foreach (var (version, times) in new[] { (1, 3), (2, 1) })
         {
             for (var i = 0; i < times; i++)
@@ -279,7 +279,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Metrics_ContentTypeAndEveryLine_ParseAsPrometheusText()
     {
-        using var server = await Server.StartAsync("mlp", "rnn");
+        using var server = await IsolatedServer.StartAsync("mlp", "rnn");
         await SendTrafficAsync(server.Client);
 
         using var response = await server.Client.GetAsync(Relative("/metrics"));
@@ -297,7 +297,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Metrics_ScrapedWhileVersionsAreUploaded_EveryScrapeSucceeds()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
         using var stop = new CancellationTokenSource();
         var failures = new ConcurrentQueue<string>();
         var scrapes = 0;
@@ -353,7 +353,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Metrics_FailedRequests_AddNoTimeToRequestDuration()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
         await SendTrafficAsync(server.Client);
 
         var metrics = await ScrapeAsync(server.Client);
@@ -369,7 +369,7 @@ public sealed partial class MonitoringTests
     [Fact]
     public async Task Stats_ModelDeletedAndUploadedAgain_StartFromZero()
     {
-        using var server = await Server.StartAsync("mlp");
+        using var server = await IsolatedServer.StartAsync("mlp");
         await SendTrafficAsync(server.Client);
         using (var deleted = await server.Client.DeleteAsync(Relative("/v2/repository/models/mlp")))
         {
@@ -496,43 +496,6 @@ public sealed partial class MonitoringTests
     {
         var stat = parent.GetProperty(name);
         return (stat.GetProperty("count").GetInt64(), stat.GetProperty("ns").GetInt64());
-    }
-
-    /// <summary>An isolated server on a temp copy of some bundled models.</summary>
-    private sealed class Server : IDisposable
-    {
-        private Server(TempRepository repository, RepositoryApplication app, HttpClient client)
-        {
-            Repository = repository;
-            App = app;
-            Client = client;
-        }
-
-        public TempRepository Repository { get; }
-
-        public RepositoryApplication App { get; }
-
-        public HttpClient Client { get; }
-
-        public static async Task<Server> StartAsync(params string[] models)
-        {
-            var repository = new TempRepository();
-            foreach (var model in models)
-            {
-                repository.CopyModel(RepositoryPaths.Models, model);
-            }
-
-            // No drain delay on dispose: these servers take no traffic from a load balancer.
-            var app = new RepositoryApplication(repository.Path, new Dictionary<string, string?> { ["MaaS:Shutdown:DelaySeconds"] = "0" });
-            return new Server(repository, app, await app.CreateReadyClientAsync());
-        }
-
-        public void Dispose()
-        {
-            Client.Dispose();
-            App.Dispose();
-            Repository.Dispose();
-        }
     }
 
     /// <summary>One sample line: <c>name{labels} value</c>.</summary>

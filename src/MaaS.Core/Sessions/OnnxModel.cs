@@ -184,20 +184,26 @@ public sealed partial class OnnxModel : IDisposable
     {
         if (input.DataType == TensorDataType.Bytes)
         {
-            var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, input.Shape);
-            ReadOnlySpan<byte> serialized = input.Data.Span;
-            for (var i = 0; !serialized.IsEmpty; i++)
-            {
-                value.StringTensorSetElementAt(BytesElements.ReadNext(ref serialized), i);
-            }
-
-            return value;
+            return CreateStringTensor(input);
         }
 
         // The pooled buffer is pinned for the OrtValue's lifetime: ONNX Runtime reads the request's bytes in place.
         pin = input.Data.Memory.Pin();
         return OrtValue.CreateTensorValueWithData(
             OrtMemoryInfo.DefaultInstance, input.DataType.ToOnnx(), input.Shape, (IntPtr)pin.Pointer, input.Data.Length);
+    }
+
+    /// <summary>A BYTES input as ONNX Runtime's string tensor (strings cannot be used in place).</summary>
+    internal static OrtValue CreateStringTensor(InferInput input)
+    {
+        var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, input.Shape);
+        ReadOnlySpan<byte> serialized = input.Data.Span;
+        for (var i = 0; !serialized.IsEmpty; i++)
+        {
+            value.StringTensorSetElementAt(BytesElements.ReadNext(ref serialized), i);
+        }
+
+        return value;
     }
 
     private InferResult Wrap(IDisposableReadOnlyCollection<OrtValue> results, List<RequestedOutput> requested)

@@ -67,7 +67,7 @@ public sealed partial class OnnxModelLoader(
         {
             foreach (var placement in settings.Instances)
             {
-                using var sessionOptions = CreateOptions(settings);
+                using var sessionOptions = CreateOptions(settings, runtime.GlobalThreadPool);
                 provider = providers.Configure(sessionOptions, placement);
                 try
                 {
@@ -99,7 +99,8 @@ public sealed partial class OnnxModelLoader(
         }
     }
 
-    private SessionOptions CreateOptions(RuntimeSettings settings)
+    /// <summary>The ONNX Runtime options of one instance (the load benchmark's raw baseline builds its sessions with them too).</summary>
+    internal static SessionOptions CreateOptions(RuntimeSettings settings, bool globalThreadPool)
     {
         var sessionOptions = new SessionOptions
         {
@@ -113,7 +114,7 @@ public sealed partial class OnnxModelLoader(
             EnableMemoryPattern = settings.MemoryPattern,
             EnableCpuMemArena = settings.CpuMemArena,
         };
-        if (runtime.GlobalThreadPool)
+        if (globalThreadPool)
         {
             sessionOptions.DisablePerSessionThreads();
         }

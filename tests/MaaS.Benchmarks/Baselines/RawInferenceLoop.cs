@@ -10,7 +10,7 @@ namespace MaaS.Benchmarks.Baselines;
 
 /// <summary>
 /// The ideal the server is compared to: ONNX Runtime called in-process on a request decoded once, with the server's
-/// session options (<see cref="SessionsOptions"/> defaults, as OnnxModelLoader applies them) and its way of sharing
+/// session options (<see cref="SessionsOptions"/> defaults, built by OnnxModelLoader's own code) and its way of sharing
 /// instances (each caller leases one session exclusively and waits in line for a free one, as SessionPool does).
 /// What is left per call is what no server can avoid: OrtValues over the input buffers, a RunOptions, Run, and
 /// disposing the outputs. A serving layer is worth it when it costs little over this.
@@ -46,13 +46,13 @@ internal sealed class RawInferenceLoop : IDisposable
     /// </summary>
     public static RawInferenceLoop Create(string modelPath, byte[] body, int? headerLength, int instances)
     {
-        var defaults = new SessionsOptions();
+        var settings = RuntimeSettings.From(null, new SessionsOptions());
         var sessions = new List<InferenceSession>(instances);
         try
         {
             for (var i = 0; i < instances; i++)
             {
-                using var options = CreateOptions(defaults);
+                using var options = OnnxModelLoader.CreateOptions(settings, globalThreadPool: false);
                 sessions.Add(new InferenceSession(modelPath, options));
             }
 
@@ -109,7 +109,7 @@ internal sealed class RawInferenceLoop : IDisposable
             {
                 var input = _request.Inputs[i];
                 values[i] = input.DataType == TensorDataType.Bytes
-                    ? StringTensor(input)
+                    ? OnnxModel.CreateStringTensor(input)
                     : OrtValue.CreateTensorValueWithData(
                         OrtMemoryInfo.DefaultInstance, input.DataType.ToOnnx(), input.Shape, (IntPtr)_pins[i].Pointer, input.Data.Length);
             }
@@ -126,33 +126,6 @@ internal sealed class RawInferenceLoop : IDisposable
             }
         }
     }
-
-    private static OrtValue StringTensor(InferInput input)
-    {
-        var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, input.Shape);
-        ReadOnlySpan<byte> serialized = input.Data.Span;
-        for (var i = 0; !serialized.IsEmpty; i++)
-        {
-            value.StringTensorSetElementAt(BytesElements.ReadNext(ref serialized), i);
-        }
-
-        return value;
-    }
-
-    private static SessionOptions CreateOptions(SessionsOptions defaults) => new()
-    {
-        GraphOptimizationLevel = defaults.GraphOptimizationLevel switch
-        {
-            "disable" => GraphOptimizationLevel.ORT_DISABLE_ALL,
-            "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
-            "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-            _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
-        },
-        EnableMemoryPattern = defaults.EnableMemoryPattern,
-        EnableCpuMemArena = defaults.EnableCpuMemArena,
-        IntraOpNumThreads = defaults.IntraOpThreads,
-        InterOpNumThreads = defaults.InterOpThreads,
-    };
 
     // What the graph itself accepts (no batch dim of its own: the body's shapes are checked against the graph's).
     private static ModelSignature SignatureOf(InferenceSession session) =>
