@@ -36,7 +36,23 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<OnnxModelLoader>();
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<IModelStore, DiskModelStore>();
-        services.TryAddSingleton<ModelManager>();
+        services.TryAddSingleton<ModelLocks>();
+        services.TryAddSingleton<VersionLoader>();
+        services.TryAddSingleton(provider => new LoadedModelCache(
+            provider.GetRequiredService<ModelRegistry>(),
+            provider.GetRequiredService<VersionLoader>(),
+            provider.GetRequiredService<ModelLocks>(),
+            provider.GetRequiredService<IOptions<SessionsOptions>>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<LoadedModelCache>>()));
+        services.TryAddSingleton(provider => new ModelManager(
+            provider.GetRequiredService<IModelStore>(),
+            provider.GetRequiredService<VersionLoader>(),
+            provider.GetRequiredService<ModelRegistry>(),
+            provider.GetRequiredService<ModelLocks>(),
+            provider.GetRequiredService<LoadedModelCache>(),
+            provider.GetRequiredService<ILogger<ModelManager>>()));
+        services.TryAddSingleton(provider => new RepositoryView(provider.GetRequiredService<ModelRegistry>(), provider.GetRequiredService<IModelStore>()));
         services.AddSingleton<RepositoryLoader>();
         services.AddHostedService(provider => provider.GetRequiredService<RepositoryLoader>());
         services.AddSingleton<RepositoryPoller>();

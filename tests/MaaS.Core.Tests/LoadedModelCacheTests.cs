@@ -3,11 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MaaS.Core.Inference;
 using MaaS.Core.Registry;
-using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
 using MaaS.Core.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace MaaS.Core.Tests;
 
@@ -31,9 +28,8 @@ public sealed class LoadedModelCacheTests : IDisposable
     [Fact]
     public async Task LoadAll_WithBudgetOfTwo_LeavesAtMostTwoLoadedAndTheRestEvicted()
     {
-        var (manager, registry) = await StartAsync(new SessionsOptions { MaxLoadedVersions = 2 });
-        using (manager)
-        using (registry)
+        await using var harness = await StartAsync(new SessionsOptions { MaxLoadedVersions = 2 });
+        var (cache, registry) = (harness.Cache, harness.Registry);
         {
             registry.LoadedVersions.Should().HaveCount(2);
             var evicted = registry.Models.SelectMany(model => model.Versions.Values).Where(version => version.IsEvicted).ToList();
@@ -45,37 +41,35 @@ public sealed class LoadedModelCacheTests : IDisposable
     [Fact]
     public async Task AcquireAsync_EveryModelInAnyOrder_AnswersLikePyTorchAndNeverHoldsMoreThanTwo()
     {
-        var (manager, registry) = await StartAsync(new SessionsOptions { MaxLoadedVersions = 2 });
-        using (manager)
-        using (registry)
+        await using var harness = await StartAsync(new SessionsOptions { MaxLoadedVersions = 2 });
+        var (cache, registry) = (harness.Cache, harness.Registry);
         {
             foreach (var (model, version) in Bundled.Concat(Bundled.Reverse()).Concat(Bundled))
             {
-                await RunReferenceAsync(manager, model, version);
+                await RunReferenceAsync(cache, model, version);
                 registry.LoadedVersions.Count().Should().BeLessThanOrEqualTo(2);
             }
 
-            manager.Evictions.Should().BeGreaterThan(0);
+            cache.Evictions.Should().BeGreaterThan(0);
         }
     }
 
     [Fact]
     public async Task AcquireAsync_ConcurrentRequestsForOneEvictedVersion_ShareOneLoad()
     {
-        var (manager, registry) = await StartAsync(new SessionsOptions { MaxLoadedVersions = 1 });
-        using (manager)
-        using (registry)
+        await using var harness = await StartAsync(new SessionsOptions { MaxLoadedVersions = 1 });
+        var (cache, registry) = (harness.Cache, harness.Registry);
         {
             var evicted = registry.Models.First(model => model.Versions.Values.Any(version => version.IsEvicted)).Name;
-            var loadsBefore = manager.Loads;
+            var loadsBefore = cache.Loads;
 
-            var leases = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => manager.AcquireAsync(evicted, null, null, CancellationToken.None)));
+            var leases = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => cache.AcquireAsync(evicted, null, null, CancellationToken.None)));
             foreach (var lease in leases)
             {
                 lease.Dispose();
             }
 
-            (manager.Loads - loadsBefore).Should().Be(1);
+            (cache.Loads - loadsBefore).Should().Be(1);
         }
     }
 
@@ -84,13 +78,12 @@ public sealed class LoadedModelCacheTests : IDisposable
     {
         await File.WriteAllTextAsync(Path.Combine(_repository.Path, "mlp", "config.json"), """{"labels": {"stable": 1}}""");
         await File.WriteAllTextAsync(Path.Combine(_repository.Path, "cnn", "config.json"), """{"pinned": true}""");
-        var (manager, registry) = await StartAsync(new SessionsOptions { MaxLoadedVersions = 1 });
-        using (manager)
-        using (registry)
+        await using var harness = await StartAsync(new SessionsOptions { MaxLoadedVersions = 1 });
+        var (cache, registry) = (harness.Cache, harness.Registry);
         {
             foreach (var (model, version) in Bundled)
             {
-                await RunReferenceAsync(manager, model, version);
+                await RunReferenceAsync(cache, model, version);
             }
 
             registry.GetVersion("mlp", 1).IsEvicted.Should().BeFalse();
@@ -101,14 +94,13 @@ public sealed class LoadedModelCacheTests : IDisposable
     [Fact]
     public async Task AcquireAsync_EvictedVersionWhoseFilesWereDeleted_IsNotFound()
     {
-        var (manager, registry) = await StartAsync(new SessionsOptions { MaxLoadedVersions = 1 });
-        using (manager)
-        using (registry)
+        await using var harness = await StartAsync(new SessionsOptions { MaxLoadedVersions = 1 });
+        var (cache, registry) = (harness.Cache, harness.Registry);
         {
             var evicted = registry.Models.First(model => model.Versions.Values.Any(version => version.IsEvicted)).Name;
             Directory.Delete(Path.Combine(_repository.Path, evicted), recursive: true);
 
-            var act = () => manager.AcquireAsync(evicted, null, null, CancellationToken.None);
+            var act = () => cache.AcquireAsync(evicted, null, null, CancellationToken.None);
 
             (await act.Should().ThrowAsync<ServingException>()).Which.Kind.Should().BeOneOf(FailureKind.ModelNotFound, FailureKind.VersionNotFound);
         }
@@ -117,36 +109,25 @@ public sealed class LoadedModelCacheTests : IDisposable
     [Fact]
     public async Task Budget_OneByteOfMemory_StillServesEveryRequest()
     {
-        var (manager, registry) = await StartAsync(new SessionsOptions { MemoryBudgetBytes = 1 });
-        using (manager)
-        using (registry)
+        await using var harness = await StartAsync(new SessionsOptions { MemoryBudgetBytes = 1 });
+        var (cache, registry) = (harness.Cache, harness.Registry);
         {
             foreach (var (model, version) in Bundled)
             {
-                await RunReferenceAsync(manager, model, version);
+                await RunReferenceAsync(cache, model, version);
             }
 
             registry.LoadedVersions.Count().Should().BeLessThanOrEqualTo(1, "an idle version over the budget is evicted as soon as its request ends");
         }
     }
 
-    private async Task<(ModelManager Manager, ModelRegistry Registry)> StartAsync(SessionsOptions sessions)
-    {
-        var options = Options.Create(new MaaSOptions { ModelRepository = _repository.Path });
-        var registry = new ModelRegistry(options);
-        var store = new DiskModelStore(options, TimeProvider.System);
-        var manager = new ModelManager(
-            store, TestLoaders.Create(sessions: sessions), registry, Options.Create(sessions), TimeProvider.System, NullLogger<ModelManager>.Instance);
-        await manager.LoadAllAsync(CancellationToken.None);
-        registry.MarkStartupComplete();
-        return (manager, registry);
-    }
+    private Task<RegistryHarness> StartAsync(SessionsOptions sessions) => RegistryHarness.StartAsync(_repository.Path, sessions);
 
-    private static async Task RunReferenceAsync(ModelManager manager, string model, int version)
+    private static async Task RunReferenceAsync(LoadedModelCache cache, string model, int version)
     {
         using var reference = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.References, model, $"{version}.json")));
         var body = new JsonObject { ["inputs"] = JsonNode.Parse(reference.RootElement.GetProperty("inputs").GetRawText()) };
-        using var lease = await manager.AcquireAsync(model, null, null, CancellationToken.None);
+        using var lease = await cache.AcquireAsync(model, null, null, CancellationToken.None);
         using var request = InferRequestReader.Read(JsonSerializer.SerializeToUtf8Bytes(body), ReadOnlyMemory<byte>.Empty, lease.Model.Signature);
         using var result = await lease.Model.RunAsync(request, CancellationToken.None);
         foreach (var expected in reference.RootElement.GetProperty("outputs").EnumerateArray())

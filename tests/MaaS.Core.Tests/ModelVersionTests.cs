@@ -149,11 +149,11 @@ public sealed class ModelVersionTests
         using var registry = NewRegistry();
         var (v1, session1) = ReadyVersion(1);
         var (v2, session2) = ReadyVersion(2);
-        registry.Set(Registered(v1));
+        Set(registry, Registered(v1));
         var lease = registry.Acquire("m", null);
         lease.VersionNumber.Should().Be(1);
 
-        registry.Set(Registered(v2));
+        Set(registry, Registered(v2));
 
         session1.DisposeCount.Should().Be(0, "a request still runs on version 1");
         lease.Model.Signature.Should().BeSameAs(MlpSignature);
@@ -169,9 +169,9 @@ public sealed class ModelVersionTests
         using var registry = NewRegistry();
         var (v1, session1) = ReadyVersion(1);
         var (v2, _) = ReadyVersion(2);
-        registry.Set(Registered(v1));
+        Set(registry, Registered(v1));
 
-        registry.Set(Registered(v1, v2));
+        Set(registry, Registered(v1, v2));
 
         session1.DisposeCount.Should().Be(0);
         using var lease = registry.Acquire("m", 1);
@@ -183,10 +183,10 @@ public sealed class ModelVersionTests
     {
         using var registry = NewRegistry();
         var (v1, session1) = ReadyVersion(1);
-        registry.Set(Registered(v1));
+        Set(registry, Registered(v1));
         var first = registry.Acquire("m", 1);
         var second = registry.Acquire("m", 1);
-        registry.Set(Registered());
+        Set(registry, Registered());
 
         first.Dispose();
         first.Dispose();
@@ -202,8 +202,8 @@ public sealed class ModelVersionTests
         using var registry = NewRegistry();
         var (v1, _) = ReadyVersion(1);
         var (v2, _) = ReadyVersion(2);
-        registry.Set(Registered(v1));
-        registry.Set(Registered(v2));
+        Set(registry, Registered(v1));
+        Set(registry, Registered(v2));
 
         var act = () => registry.Acquire("m", 1);
 
@@ -214,7 +214,7 @@ public sealed class ModelVersionTests
     public void Acquire_VersionNotReady_ThrowsNotReadyWithReason()
     {
         using var registry = NewRegistry();
-        registry.Set(Registered(ModelVersion.Unavailable(1, "bad graph")));
+        Set(registry, Registered(ModelVersion.Unavailable(1, "bad graph")));
 
         var act = () => registry.Acquire("m", 1);
 
@@ -239,11 +239,17 @@ public sealed class ModelVersionTests
         var (v1, session1) = ReadyVersion(1);
         var (v2, session2) = ReadyVersion(2);
         var registry = NewRegistry();
-        registry.Set(Registered(v1, v2));
+        Set(registry, Registered(v1, v2));
 
         registry.Dispose();
 
         session1.DisposeCount.Should().Be(1);
         session2.DisposeCount.Should().Be(1);
+    }
+
+    private static void Set(ModelRegistry registry, RegisteredModel model)
+    {
+        registry.TryGetModel(model.Name, out var current);
+        registry.TryPublish(current, model).Should().BeTrue();
     }
 }

@@ -9,11 +9,6 @@ public sealed partial class ModelManager
         [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Scanning model repository {Repository}: {ModelCount} models")]
         public static partial void Scanning(ILogger logger, string repository, int modelCount);
 
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Loaded {ModelName} v{ModelVersion} on {Provider} in {ElapsedMs} ms")]
-        public static partial void VersionLoaded(ILogger logger, string modelName, string modelVersion, string provider, long elapsedMs);
-
-        [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Model {ModelName} v{ModelVersion} is UNAVAILABLE: {Reason}")]
-        public static partial void VersionFailed(ILogger logger, string modelName, string modelVersion, string reason);
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Model {ModelName} is UNAVAILABLE: {Reason}")]
         public static partial void ModelUnavailable(ILogger logger, string modelName, string reason);
@@ -38,9 +33,6 @@ public sealed partial class ModelManager
 
         [LoggerMessage(EventId = 1015, Level = LogLevel.Information, Message = "Model {ModelName} loaded on request")]
         public static partial void ModelLoadedOnRequest(ILogger logger, string modelName);
-
-        [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "Model {ModelName} v{ModelVersion} evicted to stay within the loaded-model budget ({FootprintBytes} bytes freed)")]
-        public static partial void VersionEvicted(ILogger logger, string modelName, long modelVersion, long footprintBytes);
 
         [LoggerMessage(EventId = 1016, Level = LogLevel.Information, Message = "Model {ModelName} unloaded on request")]
         public static partial void ModelUnloaded(ILogger logger, string modelName);

@@ -9,7 +9,7 @@ public sealed partial class ModelManager
 {
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
-    /// <summary>Streams an upload into the staging area (413 past <paramref name="maxBytes"/>) and checks it is an ONNX file; dispose it if it is not committed.</summary>
+    /// <summary>Streams an upload into the staging area (413 past <paramref name="maxBytes"/>), hashing it as it goes, and checks it is an ONNX file; dispose it if it is not committed.</summary>
     public async Task<StagedFile> StageUploadAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {
         var staged = await StageAsync(content, maxBytes, cancellationToken);
@@ -35,8 +35,19 @@ public sealed partial class ModelManager
     {
         RequireValidName(name, "model");
         var config = configJson is null ? null : ParseConfig(name, configJson);
-        using var held = await LockAsync(name, cancellationToken);
-        var existing = store.Find(name);
+        ModelVersion added;
+        using (await _locks.LockAsync(name, cancellationToken))
+        {
+            added = AddVersionLocked(name, staged, requestedVersion, configJson, config);
+        }
+
+        _cache.EnforceBudget();
+        return added;
+    }
+
+    private ModelVersion AddVersionLocked(string name, StagedFile staged, long? requestedVersion, byte[]? configJson, ModelConfig? config)
+    {
+        var existing = _store.Find(name);
         var directory = existing ?? EmptyDirectory(name);
         if (configJson is null && directory.ConfigError is not null)
         {
@@ -51,17 +62,12 @@ public sealed partial class ModelManager
                 version < 1 ? "version must be a positive integer" : $"model '{name}' version {version} already exists");
         }
 
-        var planned = directory with
-        {
-            Config = config ?? directory.Config,
-            ConfigStamp = configJson is null ? directory.ConfigStamp : "uploaded",
-            Versions = [.. directory.Versions, version],
-            FileOverrides = new Dictionary<long, string> { [version] = staged.Path },
-        };
+        var written = WithConfig(directory, config, configJson) with { Versions = [.. directory.Versions, version] };
+        var planned = written with { ConfigStamp = configJson is null ? directory.ConfigStamp : "uploaded", Staged = new Dictionary<long, StagedFile> { [version] = staged } };
         var prepared = Prepare(planned, force: false, strict: true);
         try
         {
-            store.CommitVersion(staged, name, version, planned.ModelFileName);
+            _store.CommitVersion(staged, name, version, planned.ModelFileName);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ServingException)
         {
@@ -74,7 +80,7 @@ public sealed partial class ModelManager
         {
             try
             {
-                store.WriteConfig(name, configJson);
+                _store.WriteConfig(name, configJson);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -83,119 +89,141 @@ public sealed partial class ModelManager
                 {
                     if (existing is null)
                     {
-                        store.DeleteModel(name);
+                        _store.DeleteModel(name);
                     }
                     else
                     {
-                        store.DeleteVersion(name, version);
+                        _store.DeleteVersion(name, version);
                     }
                 });
                 throw StorageFailure(ex);
             }
         }
 
-        Publish(prepared with { Directory = store.Find(name)! });
-        Log.VersionAdded(logger, name, version);
-        return registry.GetModel(name).Versions.TryGetValue(version, out var added) ? added : ModelVersion.Unavailable(version, "not selected by the version policy");
+        Publish(prepared, written, strict: true);
+        Log.VersionAdded(_logger, name, version);
+        return _registry.GetModel(name).Versions.TryGetValue(version, out var added) ? added : ModelVersion.Unavailable(version, "not selected by the version policy");
     }
 
     /// <summary>Replaces config.json after every version it selects has loaded under it (400 naming the problem otherwise).</summary>
     public async Task ReplaceConfigAsync(string name, byte[] configJson, CancellationToken cancellationToken)
     {
         var config = ParseConfig(name, configJson);
-        using var held = await LockAsync(name, cancellationToken);
-        var directory = store.Find(name) ?? throw ServingException.ModelNotFound(name);
-        var prepared = Prepare(directory with { Config = config, ConfigError = null, ConfigStamp = "replaced" }, force: true, strict: true);
-        WriteConfigOrAbandon(name, configJson, prepared);
-        Publish(prepared with { Directory = store.Find(name)! });
-        Log.ConfigReplaced(logger, name);
+        using (await _locks.LockAsync(name, cancellationToken))
+        {
+            var directory = _store.Find(name) ?? throw ServingException.ModelNotFound(name);
+            var written = WithConfig(directory, config, configJson);
+            var prepared = Prepare(written with { ConfigStamp = "replaced" }, force: true, strict: true);
+            WriteConfigOrAbandon(name, configJson, prepared);
+            Publish(prepared, written, strict: true);
+            Log.ConfigReplaced(_logger, name);
+        }
+
+        _cache.EnforceBudget();
     }
 
     /// <summary>Points <paramref name="label"/> at a version that exists and loads (409 otherwise); the version is served while labelled.</summary>
     public async Task SetLabelAsync(string name, string label, long version, CancellationToken cancellationToken)
     {
         RequireValidName(label, "label");
-        using var held = await LockAsync(name, cancellationToken);
-        var directory = UsableDirectory(name);
-        if (!directory.Versions.Contains(version))
+        using (await _locks.LockAsync(name, cancellationToken))
         {
-            throw new ServingException(FailureKind.Conflict, $"model '{name}' has no version {version} to label '{label}'");
+            var directory = UsableDirectory(name);
+            if (!directory.Versions.Contains(version))
+            {
+                throw new ServingException(FailureKind.Conflict, $"model '{name}' has no version {version} to label '{label}'");
+            }
+
+            var json = EditLabels(name, labels => labels[label] = version);
+            var written = WithConfig(directory, ParseConfig(name, json), json);
+            PreparedModel prepared;
+            try
+            {
+                // Only the labels change: what serves now is kept, and only a newly labelled version is loaded.
+                prepared = Prepare(written with { ConfigStamp = directory.ConfigStamp }, force: false, strict: true);
+            }
+            catch (ServingException ex) when (ex.Kind == FailureKind.InvalidInput)
+            {
+                throw new ServingException(FailureKind.Conflict, $"label '{label}' cannot point at version {version}: {ex.Message}", ex);
+            }
+
+            WriteConfigOrAbandon(name, json, prepared);
+            Publish(prepared, written, strict: true);
+            Log.LabelMoved(_logger, name, label, version);
         }
 
-        var json = EditLabels(name, labels => labels[label] = version);
-        var config = ParseConfig(name, json);
-        PreparedModel prepared;
-        try
-        {
-            prepared = Prepare(directory with { Config = config, ConfigStamp = directory.ConfigStamp }, force: false, strict: true);
-        }
-        catch (ServingException ex) when (ex.Kind == FailureKind.InvalidInput)
-        {
-            throw new ServingException(FailureKind.Conflict, $"label '{label}' cannot point at version {version}: {ex.Message}", ex);
-        }
-
-        WriteConfigOrAbandon(name, json, prepared);
-        Publish(prepared with { Directory = store.Find(name)! });
-        Log.LabelMoved(logger, name, label, version);
+        _cache.EnforceBudget();
     }
 
     public async Task RemoveLabelAsync(string name, string label, CancellationToken cancellationToken)
     {
-        using var held = await LockAsync(name, cancellationToken);
-        var directory = UsableDirectory(name);
-        if (!directory.Labels.ContainsKey(label))
+        using (await _locks.LockAsync(name, cancellationToken))
         {
-            throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
+            var directory = UsableDirectory(name);
+            if (!directory.Labels.ContainsKey(label))
+            {
+                throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
+            }
+
+            var json = EditLabels(name, labels => labels.Remove(label));
+            var written = WithConfig(directory, ParseConfig(name, json), json);
+            var prepared = Prepare(written with { ConfigStamp = directory.ConfigStamp }, force: false, strict: false);
+            WriteConfigOrAbandon(name, json, prepared);
+            Publish(prepared, written);
         }
 
-        var json = EditLabels(name, labels => labels.Remove(label));
-        var config = ParseConfig(name, json);
-        var prepared = Prepare(directory with { Config = config }, force: false, strict: false);
-        WriteConfigOrAbandon(name, json, prepared);
-        Publish(prepared with { Directory = store.Find(name)! });
+        _cache.EnforceBudget();
     }
 
     /// <summary>Unloads and deletes a version; 409 while a label points at it.</summary>
     public async Task DeleteVersionAsync(string name, long version, CancellationToken cancellationToken)
     {
-        using var held = await LockAsync(name, cancellationToken);
-        var directory = store.Find(name) ?? throw ServingException.ModelNotFound(name);
-        if (!directory.Versions.Contains(version))
+        using (await _locks.LockAsync(name, cancellationToken))
         {
-            throw ServingException.VersionNotFound(name, version);
+            var directory = _store.Find(name) ?? throw ServingException.ModelNotFound(name);
+            if (!directory.Versions.Contains(version))
+            {
+                throw ServingException.VersionNotFound(name, version);
+            }
+
+            var labels = directory.Labels.Where(label => label.Value == version).Select(label => label.Key).ToList();
+            if (labels.Count > 0)
+            {
+                throw new ServingException(
+                    FailureKind.Conflict, $"model '{name}' version {version} is labelled {string.Join(", ", labels)}; move or remove the label first");
+            }
+
+            Guard(() => _store.DeleteVersion(name, version));
+            var remaining = directory with { Versions = [.. directory.Versions.Where(number => number != version)] };
+            Publish(Prepare(remaining, force: false, strict: false), remaining);
+            Log.VersionDeleted(_logger, name, version);
         }
 
-        var labels = directory.Labels.Where(label => label.Value == version).Select(label => label.Key).ToList();
-        if (labels.Count > 0)
-        {
-            throw new ServingException(
-                FailureKind.Conflict, $"model '{name}' version {version} is labelled {string.Join(", ", labels)}; move or remove the label first");
-        }
-
-        Guard(() => store.DeleteVersion(name, version));
-        Publish(Prepare(store.Find(name)!, force: false, strict: false));
-        Log.VersionDeleted(logger, name, version);
+        _cache.EnforceBudget();
     }
 
     public async Task DeleteModelAsync(string name, CancellationToken cancellationToken)
     {
-        using var held = await LockAsync(name, cancellationToken);
-        if (store.Find(name) is null && !registry.TryGetModel(name, out _))
+        using (await _locks.LockAsync(name, cancellationToken))
         {
-            throw ServingException.ModelNotFound(name);
-        }
+            if (_store.Find(name) is null && !_registry.TryGetModel(name, out _))
+            {
+                throw ServingException.ModelNotFound(name);
+            }
 
-        Guard(() => store.DeleteModel(name));
-        registry.Remove(name);
-        Log.ModelRemoved(logger, name);
+            Guard(() => _store.DeleteModel(name));
+            _registry.Remove(name);
+            Log.ModelRemoved(_logger, name);
+        }
     }
 
     /// <summary>
     /// Triton's repository load: load or reload the model from disk (every version anew), or, with
-    /// <paramref name="configJson"/> and <paramref name="files"/> (version -> model bytes), write them as the model
-    /// first. The model serves again after an unload. Load failures are 400s and change nothing.
+    /// <paramref name="configJson"/> and <paramref name="files"/> (version -> a staged model file, see
+    /// <see cref="StageUploadAsync"/>), write them as the model first. The model serves again after an unload. Load
+    /// failures are 400s and change nothing. The caller disposes the staged files.
     /// </summary>
-    public async Task LoadAsync(string name, byte[]? configJson, IReadOnlyDictionary<long, byte[]> files, long maxBytes, CancellationToken cancellationToken)
+    public async Task LoadAsync(string name, byte[]? configJson, IReadOnlyDictionary<long, StagedFile> files, CancellationToken cancellationToken)
     {
         RequireValidName(name, "model");
         if (files.Count > 0 && configJson is null)
@@ -204,61 +232,43 @@ public sealed partial class ModelManager
         }
 
         var config = configJson is null ? null : ParseConfig(name, configJson);
-        var staged = new Dictionary<long, StagedFile>();
-        try
+        using (await _locks.LockAsync(name, cancellationToken))
         {
-            foreach (var (version, bytes) in files)
-            {
-                using var content = new MemoryStream(bytes, writable: false);
-                staged[version] = await StageAsync(content, maxBytes, cancellationToken);
-                OnnxFileInspectorGuard(staged[version].Path);
-            }
+            LoadLocked(name, configJson, config, files);
+        }
 
-            using var held = await LockAsync(name, cancellationToken);
-            LoadLocked(name, configJson, config, staged);
-        }
-        finally
-        {
-            foreach (var file in staged.Values)
-            {
-                file.Dispose();
-            }
-        }
+        _cache.EnforceBudget();
     }
 
-    private void LoadLocked(string name, byte[]? configJson, ModelConfig? config, Dictionary<long, StagedFile> staged)
+    private void LoadLocked(string name, byte[]? configJson, ModelConfig? config, IReadOnlyDictionary<long, StagedFile> staged)
     {
-        var directory = store.Find(name);
+        var directory = _store.Find(name);
         if (directory is null && configJson is null)
         {
             throw ServingException.ModelNotFound(name);
         }
 
         var created = directory is null;
-        var previousConfig = configJson is null || created ? null : store.ReadConfig(name);
+        var previousConfig = configJson is null || created ? null : directory!.ConfigJson;
         directory ??= EmptyDirectory(name);
-        var planned = configJson is null ? directory : directory with
+        var written = configJson is null ? directory : WithConfig(directory, config, configJson) with
         {
-            Config = config,
-            ConfigError = null,
-            ConfigStamp = "loaded",
             Versions = staged.Count > 0 ? [.. staged.Keys.Order()] : directory.Versions,
-            FileOverrides = staged.ToDictionary(pair => pair.Key, pair => pair.Value.Path),
         };
-        var prepared = Prepare(planned, force: true, strict: true);
+        var prepared = Prepare(written with { Staged = staged }, force: true, strict: true);
         var configWritten = false;
         try
         {
             if (configJson is not null)
             {
-                store.WriteConfig(name, configJson);
+                _store.WriteConfig(name, configJson);
                 configWritten = true;
             }
 
             // The files replace the model's versions, as Triton's override directory does.
             if (staged.Count > 0)
             {
-                store.ReplaceVersions(name, staged, planned.ModelFileName);
+                _store.ReplaceVersions(name, staged, written.ModelFileName);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -266,36 +276,41 @@ public sealed partial class ModelManager
             prepared.Abandon();
             if (created)
             {
-                Undo(name, () => store.DeleteModel(name));
+                Undo(name, () => _store.DeleteModel(name));
             }
             else if (configWritten && previousConfig is not null)
             {
-                Undo(name, () => store.WriteConfig(name, previousConfig));
+                Undo(name, () => _store.WriteConfig(name, previousConfig));
             }
 
             throw StorageFailure(ex);
         }
 
-        Publish(prepared with { Directory = store.Find(name)! });
-        Log.ModelLoadedOnRequest(logger, name);
+        Publish(prepared, written, strict: true);
+        Log.ModelLoadedOnRequest(_logger, name);
     }
 
     /// <summary>Triton's repository unload: the versions stop serving (after their requests end) until the next load.</summary>
     public async Task UnloadAsync(string name, CancellationToken cancellationToken)
     {
-        using var held = await LockAsync(name, cancellationToken);
-        var model = registry.GetModel(name);
-        var unloaded = System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(
-            model.Versions.Select(pair => KeyValuePair.Create(pair.Key, ModelVersion.Unavailable(pair.Key, "unloaded", pair.Value.File))));
-        registry.Set(new RegisteredModel(model.Directory, unloaded, unloaded: true));
-        Log.ModelUnloaded(logger, name);
+        using (await _locks.LockAsync(name, cancellationToken))
+        {
+            var model = _registry.GetModel(name);
+            Publish(Unloaded(model.Directory), model.Directory, unloaded: true);
+            Log.ModelUnloaded(_logger, name);
+        }
     }
+
+    /// <summary>The directory as it will be once <paramref name="json"/> is written as its config.json.</summary>
+    private static ModelDirectory WithConfig(ModelDirectory directory, ModelConfig? config, byte[]? json) => json is null
+        ? directory
+        : directory with { Config = config, ConfigError = null, ConfigJson = json, ConfigStamp = ModelRepositoryScanner.ConfigStampOf(json) };
 
     private async Task<StagedFile> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {
         try
         {
-            var staged = await store.StageAsync(content, maxBytes, cancellationToken);
+            var staged = await _store.StageAsync(content, maxBytes, cancellationToken);
             if (staged.Size == 0)
             {
                 staged.Dispose();
@@ -324,13 +339,13 @@ public sealed partial class ModelManager
 
     private ModelDirectory UsableDirectory(string name)
     {
-        var directory = store.Find(name) ?? throw ServingException.ModelNotFound(name);
+        var directory = _store.Find(name) ?? throw ServingException.ModelNotFound(name);
         return directory.ConfigError is null
             ? directory
             : throw new ServingException(FailureKind.Conflict, $"model '{name}' has a config.json that cannot be used; replace it first: {directory.ConfigError}");
     }
 
-    private ModelDirectory EmptyDirectory(string name) => new(name, Path.Combine(store.Root, name), null, null, []);
+    private ModelDirectory EmptyDirectory(string name) => new(name, Path.Combine(_store.Root, name), null, null, []);
 
     private static ModelConfig ParseConfig(string name, byte[] json)
     {
@@ -350,7 +365,7 @@ public sealed partial class ModelManager
     /// <summary>config.json with its labels edited, everything else kept as the user wrote it.</summary>
     private byte[] EditLabels(string name, Action<Dictionary<string, long>> edit)
     {
-        var existing = store.ReadConfig(name);
+        var existing = _store.ReadConfig(name);
         var root = existing is null ? new JsonObject() : JsonNode.Parse(existing, documentOptions: new JsonDocumentOptions
         {
             CommentHandling = JsonCommentHandling.Skip,
@@ -369,7 +384,7 @@ public sealed partial class ModelManager
     {
         try
         {
-            store.WriteConfig(name, json);
+            _store.WriteConfig(name, json);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -387,7 +402,7 @@ public sealed partial class ModelManager
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.UndoFailed(logger, name, ex.Message);
+            Log.UndoFailed(_logger, name, ex.Message);
         }
     }
 

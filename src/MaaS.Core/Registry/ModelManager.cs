@@ -1,39 +1,48 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Diagnostics;
-using System.Globalization;
 using MaaS.Core.Repository;
-using MaaS.Core.Sessions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace MaaS.Core.Registry;
 
 /// <summary>
-/// Changes what is served, always the same way: work out the versions a model directory asks for, load the ones not
-/// already loaded beside those serving, then publish the new set in one swap (old sessions go when their last
-/// request ends). Calls on one model are serialised; calls on different models run in parallel. The disk is the
-/// source of truth: management calls write to the repository first (or validate, write, then publish), so a
-/// restart or another replica sees the same registry.
+/// The registry's single writer. Every change to a model happens under that model's lock, the same way: work out the
+/// versions a model directory asks for, load the ones not already loaded beside those serving, then publish the new
+/// set with a compare-and-swap against the entry it was prepared from (prepared again if the entry moved on); old
+/// sessions go when their last request ends. Calls on different models run in parallel. The disk is the source of
+/// truth: management calls validate, write to the repository, then publish, so a restart or another replica sees the
+/// same registry. Requests never come here: they acquire through the <see cref="LoadedModelCache"/>.
 /// </summary>
-public sealed partial class ModelManager(
-    IModelStore store, OnnxModelLoader loader, ModelRegistry registry, IOptions<SessionsOptions> sessions, TimeProvider time, ILogger<ModelManager> logger)
-    : IDisposable
+public sealed partial class ModelManager
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private const int PublishAttempts = 3;
 
-    public IModelStore Store => store;
+    private readonly IModelStore _store;
+    private readonly VersionLoader _loader;
+    private readonly ModelRegistry _registry;
+    private readonly ModelLocks _locks;
+    private readonly LoadedModelCache _cache;
+    private readonly ILogger<ModelManager> _logger;
+
+    internal ModelManager(IModelStore store, VersionLoader loader, ModelRegistry registry, ModelLocks locks, LoadedModelCache cache, ILogger<ModelManager> logger)
+    {
+        _store = store;
+        _loader = loader;
+        _registry = registry;
+        _locks = locks;
+        _cache = cache;
+        _logger = logger;
+    }
 
     /// <summary>Loads every model of the repository (startup); failures leave the model UNAVAILABLE with the reason.</summary>
     public async Task LoadAllAsync(CancellationToken cancellationToken)
     {
-        var models = store.Scan();
-        Log.Scanning(logger, store.Root, models.Count);
+        var models = _store.Scan();
+        Log.Scanning(_logger, _store.Root, models.Count);
         foreach (var model in models)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var placeholders = model.ConfigError is null ? model.ServedVersions() : [];
-            registry.Set(new RegisteredModel(model, placeholders.ToImmutableSortedDictionary(v => v, ModelVersion.Loading)));
+            _registry.TryPublish(null, new RegisteredModel(model, placeholders.ToImmutableSortedDictionary(v => v, ModelVersion.Loading)));
         }
 
         foreach (var model in models)
@@ -49,26 +58,35 @@ public sealed partial class ModelManager(
     /// </summary>
     public async Task SyncAsync(string name, bool force, CancellationToken cancellationToken)
     {
-        using var held = await LockAsync(name, cancellationToken);
-        var directory = store.Find(name);
-        if (directory is null)
+        using (await _locks.LockAsync(name, cancellationToken))
         {
-            registry.Remove(name);
-            Log.ModelRemoved(logger, name);
-            return;
+            var directory = _store.Find(name);
+            if (directory is null)
+            {
+                if (_registry.TryGetModel(name, out _))
+                {
+                    _registry.Remove(name);
+                    Log.ModelRemoved(_logger, name);
+                }
+
+                return;
+            }
+
+            Publish(Prepare(directory, force, strict: false), directory);
         }
 
-        Publish(Prepare(directory, force, strict: false));
+        _cache.EnforceBudget();
     }
 
     /// <summary>
     /// Builds the versions <paramref name="directory"/> asks for, reusing loaded ones when their file and config did
-    /// not change. With <paramref name="strict"/>, a version that fails to load aborts the whole change (400) and
-    /// nothing new stays loaded; otherwise it becomes UNAVAILABLE with the reason.
+    /// not change (each reused one leased until the publish, so nothing can dispose it meanwhile). With
+    /// <paramref name="strict"/>, a version that fails to load aborts the whole change (400) and nothing new stays
+    /// loaded; otherwise it becomes UNAVAILABLE with the reason.
     /// </summary>
     private PreparedModel Prepare(ModelDirectory directory, bool force, bool strict)
     {
-        registry.TryGetModel(directory.Name, out var current);
+        _registry.TryGetModel(directory.Name, out var current);
         if (directory.ConfigError is not null)
         {
             if (strict)
@@ -77,130 +95,170 @@ public sealed partial class ModelManager(
             }
 
             // A broken config.json on disk: keep serving what was loaded from the last good one, and say why.
-            Log.ModelUnavailable(logger, directory.Name, directory.ConfigError);
-            var kept = current?.Versions.Where(pair => pair.Value.State != ModelVersionState.Loading) ?? [];
-            return new PreparedModel(directory, ImmutableSortedDictionary.CreateRange(kept), []);
+            Log.ModelUnavailable(_logger, directory.Name, directory.ConfigError);
+            return KeepCurrent(directory, current, force);
         }
 
         if (directory.Config?.Ignored.Count > 0 && current?.Directory.ConfigStamp != directory.ConfigStamp)
         {
-            var keys = string.Join(", ", directory.Config.Ignored.Keys);
-            Log.IgnoredKeys(logger, directory.Name, keys);
+            Log.IgnoredKeys(_logger, directory.Name, string.Join(", ", directory.Config.Ignored.Keys));
         }
 
         var configChanged = force || current is null || current.Unloaded || current.Directory.ConfigStamp != directory.ConfigStamp;
-        var versions = ImmutableSortedDictionary.CreateBuilder<long, ModelVersion>();
-        var loaded = new List<ModelVersion>();
+        var prepared = new PreparedModel(current, force);
         try
         {
             foreach (var number in directory.ServedVersions())
             {
-                var file = directory.VersionFile(number);
-                if (!configChanged && current!.Versions.TryGetValue(number, out var existing)
-                    && existing.State is ModelVersionState.Ready or ModelVersionState.Unavailable
-                    && existing.File?.IsSameFile(file) == true)
+                if (!configChanged && current!.Versions.TryGetValue(number, out var existing) && prepared.TryReuse(existing, directory.VersionFile(number)))
                 {
-                    versions[number] = existing;
+                    continue;
                 }
-                else
-                {
-                    var version = LoadVersion(directory, number, strict);
-                    if (version.State == ModelVersionState.Ready)
-                    {
-                        loaded.Add(version);
-                    }
 
-                    versions[number] = version;
-                }
+                prepared.Add(_loader.Load(directory, number, strict));
             }
         }
         catch
         {
-            Abandon(loaded);
+            prepared.Abandon();
             throw;
         }
 
-        return new PreparedModel(directory, versions.ToImmutable(), loaded);
+        return prepared;
     }
 
-    private ModelVersion LoadVersion(ModelDirectory directory, long number, bool strict)
+    private static PreparedModel KeepCurrent(ModelDirectory directory, RegisteredModel? current, bool force)
     {
-        var file = directory.VersionFile(number);
-        var label = number.ToString(CultureInfo.InvariantCulture);
-        var started = Stopwatch.GetTimestamp();
-        try
+        var prepared = new PreparedModel(current, force);
+        foreach (var version in current?.Versions.Values ?? [])
         {
-            // A staged upload is hashed now: its path will not exist once it is renamed into the repository.
-            var staged = directory.FileOverrides?.ContainsKey(number) == true;
-            var info = VersionFileInfo.Read(file, staged ? null : store.ReadRecord(directory.Name, number), hashNow: staged);
-            var model = loader.Load(directory, number);
-            var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            Log.VersionLoaded(logger, directory.Name, label, model.ExecutionProvider, elapsedMs);
-            Interlocked.Increment(ref _loads);
-            var version = ModelVersion.Ready(number, model, info);
-            version.Touch(time.GetTimestamp());
-            return version;
-        }
-        catch (Exception ex) when (ex is ModelConfigException or IOException or UnauthorizedAccessException)
-        {
-            if (strict)
+            if (version.State != ModelVersionState.Loading && !prepared.TryReuse(version, file: null))
             {
-                throw new ServingException(FailureKind.InvalidInput, $"model '{directory.Name}' version {number} cannot be loaded: {ex.Message}", ex);
+                prepared.Add(ModelVersion.Unavailable(version.Number, $"retired while {directory.Name}'s config.json could not be read"));
+            }
+        }
+
+        return prepared;
+    }
+
+    /// <summary>
+    /// Swaps the prepared versions in under <paramref name="directory"/> (what is on disk now), if the entry is still the
+    /// one they were prepared from; otherwise prepares again from the new entry (a reload or eviction got in between).
+    /// </summary>
+    private void Publish(PreparedModel prepared, ModelDirectory directory, bool unloaded = false, bool strict = false)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            bool published;
+            try
+            {
+                published = _registry.TryPublish(prepared.Expected, new RegisteredModel(directory, prepared.Versions.ToImmutable(), unloaded));
+            }
+            catch
+            {
+                prepared.Abandon();
+                throw;
             }
 
-            Log.VersionFailed(logger, directory.Name, label, ex.Message);
-            return ModelVersion.Unavailable(number, ex.Message, SafeInfo(file));
+            if (published)
+            {
+                prepared.Published();
+                return;
+            }
+
+            prepared.Abandon();
+            if (attempt == PublishAttempts)
+            {
+                throw new ServingException(FailureKind.NotReady, $"model '{directory.Name}' kept changing while it was being published; retry");
+            }
+
+            prepared = unloaded ? Unloaded(directory) : Prepare(directory, prepared.Force, strict);
         }
     }
 
-    private static VersionFileInfo? SafeInfo(string file)
+    private PreparedModel Unloaded(ModelDirectory directory)
     {
-        var info = new FileInfo(file);
-        return info.Exists ? new VersionFileInfo(info.Length, info.LastWriteTimeUtc, null, null) : null;
-    }
-
-    /// <summary>Swaps the prepared versions in; the ones they replace are retired after their last request.</summary>
-    private void Publish(PreparedModel prepared, bool unloaded = false)
-    {
-        registry.Set(new RegisteredModel(prepared.Directory, prepared.Versions, unloaded));
-        EnforceBudget();
-    }
-
-    private static void Abandon(List<ModelVersion> loaded)
-    {
-        foreach (var version in loaded)
+        _registry.TryGetModel(directory.Name, out var current);
+        var prepared = new PreparedModel(current, force: false);
+        foreach (var version in current?.Versions.Values ?? [])
         {
-            version.Retire();
+            prepared.Add(ModelVersion.Unavailable(version.Number, "unloaded", version.File));
         }
+
+        return prepared;
     }
 
-    private async Task<IDisposable> LockAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// A model's next set of versions, not yet published: the entry it was prepared from, the versions loaded for it
+    /// (retired if it is abandoned) and the loaded versions it reuses, each leased until the publish ends.
+    /// </summary>
+    private sealed class PreparedModel(RegisteredModel? expected, bool force)
     {
-        var gate = _locks.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
-        return new Releaser(gate);
-    }
+        private readonly List<ModelVersion> _loaded = [];
+        private readonly List<ModelVersion> _reused = [];
 
-    public void Dispose()
-    {
-        foreach (var gate in _locks.Values)
+        public RegisteredModel? Expected { get; } = expected;
+
+        public bool Force { get; } = force;
+
+        public ImmutableSortedDictionary<long, ModelVersion>.Builder Versions { get; } = ImmutableSortedDictionary.CreateBuilder<long, ModelVersion>();
+
+        /// <summary>Keeps <paramref name="existing"/> if it is READY or UNAVAILABLE from the same file, and still alive.</summary>
+        public bool TryReuse(ModelVersion existing, string? file)
         {
-            gate.Dispose();
+            var unchanged = existing.State is ModelVersionState.Ready or ModelVersionState.Unavailable
+                && (file is null || existing.File?.IsSameFile(file) == true);
+            if (!unchanged)
+            {
+                return false;
+            }
+
+            if (existing.Model is not null)
+            {
+                // Retired meanwhile (evicted, its last request gone): it cannot be published again, so it is loaded anew.
+                if (!existing.TryAcquire())
+                {
+                    return false;
+                }
+
+                _reused.Add(existing);
+            }
+
+            Versions[existing.Number] = existing;
+            return true;
+        }
+
+        public void Add(ModelVersion version)
+        {
+            if (version.Model is not null)
+            {
+                _loaded.Add(version);
+            }
+
+            Versions[version.Number] = version;
+        }
+
+        /// <summary>The registry now holds the versions: the leases on reused ones end.</summary>
+        public void Published()
+        {
+            foreach (var version in _reused)
+            {
+                version.Release();
+            }
+
+            _reused.Clear();
+            _loaded.Clear();
+        }
+
+        /// <summary>Never published: what was loaded for it is retired, and the leases on reused versions end.</summary>
+        public void Abandon()
+        {
+            foreach (var version in _loaded)
+            {
+                version.Retire();
+            }
+
+            Published();
         }
     }
-
-    /// <summary>A model's next set of versions, loaded but not yet published.</summary>
-    private sealed record PreparedModel(ModelDirectory Directory, ImmutableSortedDictionary<long, ModelVersion> Versions, List<ModelVersion> Loaded)
-    {
-        public void Abandon() => ModelManager.Abandon(Loaded);
-    }
-
-#pragma warning disable CA2213 // the gate belongs to the manager; the releaser only releases it
-    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
-    {
-        private SemaphoreSlim? _gate = gate;
-
-        public void Dispose() => Interlocked.Exchange(ref _gate, null)?.Release();
-    }
-#pragma warning restore CA2213
 }

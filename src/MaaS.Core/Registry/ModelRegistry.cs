@@ -115,8 +115,13 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
     /// Swaps one version for another if the model's entry still holds <paramref name="expected"/> (eviction, a reload
     /// on demand); false when the entry moved on meanwhile. The replaced version is retired.
     /// </summary>
-    public bool TryReplaceVersion(string name, ModelVersion expected, ModelVersion replacement)
+    internal bool TryReplaceVersion(string name, ModelVersion expected, ModelVersion replacement)
     {
+        if (!replacement.IsAlive)
+        {
+            throw new InvalidOperationException($"model '{name}' version {replacement.Number} was retired before it was published; it would never serve");
+        }
+
         if (!_models.TryGetValue(name, out var current) || !current.Versions.TryGetValue(expected.Number, out var held) || !ReferenceEquals(held, expected))
         {
             return false;
@@ -133,7 +138,7 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
     }
 
     /// <summary>Removes a model; its versions are retired (disposed after their last request).</summary>
-    public void Remove(string name)
+    internal void Remove(string name)
     {
         if (_models.TryRemove(name, out var removed))
         {
@@ -145,20 +150,55 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
         }
     }
 
-    /// <summary>Adds or replaces a model; versions no longer present are retired (disposed after their last request).</summary>
-    public void Set(RegisteredModel model)
+    /// <summary>
+    /// Publishes <paramref name="replacement"/> if the model's entry is still <paramref name="expected"/> (null: the model
+    /// must not be registered yet): a compare-and-swap, so a change prepared from an entry that has moved on since (a
+    /// version evicted or reloaded meanwhile) is refused, and the writer prepares again from the new entry. Versions the
+    /// old entry held that the new one does not are retired (disposed after their last request).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A loaded version in <paramref name="replacement"/> was already retired: publishing it would serve a disposed session.</exception>
+    internal bool TryPublish(RegisteredModel? expected, RegisteredModel replacement)
     {
-        RegisteredModel? previous = null;
-        _models.AddOrUpdate(model.Name, model, (_, old) =>
+        foreach (var version in replacement.Versions.Values)
         {
-            previous = old;
-            return model;
-        });
-        if (previous is null)
-        {
-            return;
+            if (!version.IsAlive)
+            {
+                throw new InvalidOperationException(
+                    $"model '{replacement.Name}' version {version.Number} was retired before it was published; it would never serve");
+            }
         }
 
+        var swapped = expected is null
+            ? _models.TryAdd(replacement.Name, replacement)
+            : _models.TryUpdate(replacement.Name, replacement, expected);
+        if (swapped && expected is not null)
+        {
+            RetireReplaced(expected, replacement);
+        }
+
+        return swapped;
+    }
+
+    /// <summary>Takes a version out of the entry (its file went away while it was evicted), if the entry still holds <paramref name="expected"/>.</summary>
+    internal bool TryRemoveVersion(string name, ModelVersion expected)
+    {
+        if (!_models.TryGetValue(name, out var current) || !current.Versions.TryGetValue(expected.Number, out var held) || !ReferenceEquals(held, expected))
+        {
+            return false;
+        }
+
+        var updated = new RegisteredModel(current.Directory, current.Versions.Remove(expected.Number), current.Unloaded);
+        if (!_models.TryUpdate(name, updated, current))
+        {
+            return false;
+        }
+
+        RetireReplaced(current, updated);
+        return true;
+    }
+
+    private void RetireReplaced(RegisteredModel previous, RegisteredModel model)
+    {
         foreach (var old in previous.Versions.Values)
         {
             if (!model.Versions.TryGetValue(old.Number, out var current) || !ReferenceEquals(current, old))

@@ -63,6 +63,9 @@ public sealed class ModelVersion
     /// <summary>When a request last leased it (TimeProvider timestamp), for least-recently-used eviction.</summary>
     public long LastUsed => Volatile.Read(ref _lastUsed);
 
+    /// <summary>Still holds its session: false once retired and its last request ended (it must never be published again).</summary>
+    internal bool IsAlive => Model is null || Volatile.Read(ref _references) > 0;
+
     /// <summary>No request holds it (only the registry's own reference remains).</summary>
     internal bool IsIdle => Volatile.Read(ref _references) == 1;
 

@@ -14,7 +14,7 @@ namespace MaaS.Core.Registry;
 /// is not loaded half-written. Models unloaded on request are left alone until loaded again.
 /// </summary>
 public sealed partial class RepositoryPoller(
-    ModelManager manager, ModelRegistry registry, IOptions<MaaSOptions> options, TimeProvider time, ILogger<RepositoryPoller> logger)
+    ModelManager manager, IModelStore store, ModelRegistry registry, IOptions<MaaSOptions> options, TimeProvider time, ILogger<RepositoryPoller> logger)
     : BackgroundService
 {
     private readonly Dictionary<string, string> _lastSeen = new(StringComparer.Ordinal);
@@ -55,7 +55,7 @@ public sealed partial class RepositoryPoller(
         IReadOnlyList<ModelDirectory> found;
         try
         {
-            found = manager.Store.Scan();
+            found = store.Scan();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

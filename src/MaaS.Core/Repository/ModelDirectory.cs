@@ -6,15 +6,18 @@ public sealed record ModelDirectory(string Name, string Path, ModelConfig? Confi
     /// <summary>Hash of config.json's bytes (null without one): a change means the versions must be reloaded.</summary>
     public string? ConfigStamp { get; init; }
 
-    /// <summary>Versions whose file is somewhere else for now (an upload still in staging).</summary>
-    public IReadOnlyDictionary<long, string>? FileOverrides { get; init; }
+    /// <summary>Versions whose file is somewhere else for now (an upload still in staging, already hashed).</summary>
+    public IReadOnlyDictionary<long, StagedFile>? Staged { get; init; }
+
+    /// <summary>The bytes of config.json as read with the directory (null without one), for the registry view.</summary>
+    public byte[]? ConfigJson { get; init; }
 
     /// <summary>The file each version directory holds.</summary>
     public string ModelFileName => Config?.DefaultModelFilename ?? "model.onnx";
 
     public string VersionFile(long version) =>
-        FileOverrides?.TryGetValue(version, out var staged) == true
-            ? staged
+        Staged?.TryGetValue(version, out var staged) == true
+            ? staged.Path
             : System.IO.Path.Combine(Path, version.ToString(System.Globalization.CultureInfo.InvariantCulture), ModelFileName);
 
     /// <summary>Label name -> version, from the config.</summary>

@@ -49,12 +49,14 @@ public static class ModelRepositoryScanner
         string? error = null;
         var configPath = Path.Combine(path, "config.json");
         string? configStamp = null;
+        byte[]? configJson = null;
         if (File.Exists(configPath))
         {
             try
             {
                 var bytes = File.ReadAllBytes(configPath);
-                configStamp = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+                configJson = bytes;
+                configStamp = ConfigStampOf(bytes);
                 config = ModelConfigReader.Parse(bytes);
                 if (config.Name is not null && config.Name != name)
                 {
@@ -86,8 +88,11 @@ public static class ModelRepositoryScanner
         }
 
         versions.Sort();
-        return new ModelDirectory(name, path, config, error, versions) { ConfigStamp = configStamp };
+        return new ModelDirectory(name, path, config, error, versions) { ConfigStamp = configStamp, ConfigJson = configJson };
     }
+
+    /// <summary>What <see cref="ModelDirectory.ConfigStamp"/> holds for config.json's bytes: their SHA-256 (hex).</summary>
+    public static string ConfigStampOf(ReadOnlySpan<byte> json) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json));
 
     private static bool IsVersionName(string name) => name.Length is > 0 and <= 18 && name[0] != '0' && name.All(char.IsAsciiDigit);
 }

@@ -1,3 +1,4 @@
+using MaaS.Core.Registry;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -16,11 +16,10 @@ internal static partial class StartupSummary
             var sessions = app.Services.GetRequiredService<IOptions<SessionsOptions>>().Value;
             var limits = app.Services.GetRequiredService<IOptions<LimitsOptions>>().Value;
             var provider = app.Services.GetRequiredService<IExecutionProviderFactory>();
-            var store = app.Services.GetRequiredService<ModelManager>().Store;
+            var repository = app.Services.GetRequiredService<RepositoryView>();
             var auth = app.Services.GetRequiredService<ApiKeyStore>().Enabled ? "API keys" : "open inference, loopback-only management";
-            var models = store.Scan().Count;
             Log.Summary(
-                app.Logger, store.Root, models, provider.Name, provider.FallbackReason ?? "-", sessions.InstanceCount,
+                app.Logger, repository.Root, repository.ModelCount, provider.Name, provider.FallbackReason ?? "-", sessions.InstanceCount,
                 sessions.MaxLoadedVersions, limits.MaxRequestBodyBytes, limits.MaxModelBytes, options.RepositoryPollSeconds, auth);
         });
         return app;

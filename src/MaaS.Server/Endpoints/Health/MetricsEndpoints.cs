@@ -20,14 +20,14 @@ internal static class MetricsEndpoints
         routes.MapGet("/metrics", GetMetrics).WithTags("Health").WithSummary("Prometheus metrics.").Produces<string>(contentType: "text/plain");
 
     private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult GetMetrics(
-        ModelRegistry registry, ModelManager manager, IExecutionProviderFactory provider, InferenceStatistics statistics, HttpRequestMetrics http)
+        ModelRegistry registry, LoadedModelCache cache, IExecutionProviderFactory provider, InferenceStatistics statistics, HttpRequestMetrics http)
     {
         var text = new StringBuilder();
         // One consistent view of the registry for the whole scrape, however it changes meanwhile.
         var versions = registry.Models.SelectMany(model => model.Versions.Values.Where(v => v.IsRoutable).Select(v => (Model: model.Name, Version: v))).ToList();
         WriteInferenceSeries(text, versions, statistics);
         WriteHistograms(text, versions, statistics);
-        WriteCache(text, registry, manager, provider);
+        WriteCache(text, registry, cache, provider);
         WriteHttp(text, http);
         WriteProcess(text);
         return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
@@ -95,18 +95,18 @@ internal static class MetricsEndpoints
         }
     }
 
-    private static void WriteCache(StringBuilder text, ModelRegistry registry, ModelManager manager, IExecutionProviderFactory provider)
+    private static void WriteCache(StringBuilder text, ModelRegistry registry, LoadedModelCache cache, IExecutionProviderFactory provider)
     {
         Header(text, "maas_execution_provider", "gauge", "Execution provider in effect (1).");
         Line(text, "maas_execution_provider", $"provider=\"{provider.Name}\"", 1);
         Header(text, "maas_loaded_versions", "gauge", "Model versions loaded now.");
         Line(text, "maas_loaded_versions", null, registry.LoadedVersions.Count());
         Header(text, "maas_loaded_bytes", "gauge", "Bytes the loaded versions took when they loaded.");
-        Line(text, "maas_loaded_bytes", null, manager.LoadedBytes);
+        Line(text, "maas_loaded_bytes", null, cache.LoadedBytes);
         Header(text, "maas_model_loads_total", "counter", "Model versions loaded since start.");
-        Line(text, "maas_model_loads_total", null, manager.Loads);
+        Line(text, "maas_model_loads_total", null, cache.Loads);
         Header(text, "maas_model_evictions_total", "counter", "Model versions evicted to stay within the loaded-model budget.");
-        Line(text, "maas_model_evictions_total", null, manager.Evictions);
+        Line(text, "maas_model_evictions_total", null, cache.Evictions);
     }
 
     private static void WriteHttp(StringBuilder text, HttpRequestMetrics http)

@@ -112,41 +112,7 @@ internal static class ModelManagementEndpoints
         return (staged ?? throw ServingException.Invalid("multipart upload has no 'model' part"), config);
     }
 
-    private static Ok<ModelRegistryView> GetView(string modelName, ModelRegistry registry, ModelManager manager)
-    {
-        var directory = manager.Store.Find(modelName);
-        registry.TryGetModel(modelName, out var model);
-        if (directory is null && model is null)
-        {
-            throw ServingException.ModelNotFound(modelName);
-        }
-
-        directory ??= model!.Directory;
-        var labels = directory.Labels;
-        var versions = directory.Versions.Union(model?.Versions.Keys ?? []).Order().Select(number =>
-        {
-            var served = model?.Versions.GetValueOrDefault(number);
-            var record = manager.Store.ReadRecord(modelName, number);
-            var file = served?.File;
-            return new VersionView(
-                number.ToString(CultureInfo.InvariantCulture),
-                served?.State.ToString().ToUpperInvariant() ?? "UNAVAILABLE",
-                served is null ? "not selected by the version policy" : served.Reason,
-                file?.Sha256 ?? record?.Sha256,
-                file?.SizeBytes ?? record?.SizeBytes ?? FileSize(directory.VersionFile(number)),
-                file?.Created ?? record?.Created,
-                labels.Where(label => label.Value == number).Select(label => label.Key).Order(StringComparer.Ordinal).ToList());
-        }).ToList();
-        var configBytes = manager.Store.ReadConfig(modelName);
-        return TypedResults.Ok(new ModelRegistryView(
-            modelName,
-            directory.ConfigError ?? model?.Error,
-            model?.Unloaded ?? false,
-            labels,
-            versions,
-            configBytes is null ? null : ParseOrNull(configBytes),
-            directory.Config?.Ignored.Keys.Order(StringComparer.Ordinal).ToList() ?? []));
-    }
+    private static Ok<ModelRegistryView> GetView(string modelName, RepositoryView repository) => TypedResults.Ok(repository.Describe(modelName));
 
     private static async Task<NoContent> ReplaceConfigAsync(
         HttpRequest request, string modelName, ModelManager manager, CancellationToken cancellationToken)
@@ -224,23 +190,5 @@ internal static class ModelManagementEndpoints
         }
 
         return buffer.ToArray();
-    }
-
-    private static long? FileSize(string path)
-    {
-        var file = new FileInfo(path);
-        return file.Exists ? file.Length : null;
-    }
-
-    private static JsonNode? ParseOrNull(byte[] json)
-    {
-        try
-        {
-            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

@@ -31,10 +31,10 @@ internal static class PredictV1Endpoints
         TypedResults.Ok(new ModelStatusResponse(modelName, registry.GetModel(modelName).Latest is not null));
 
     private static async Task PredictAsync(
-        HttpContext context, string modelName, ModelManager manager, IOptions<LimitsOptions> limits, InferenceStatistics statistics,
+        HttpContext context, string modelName, LoadedModelCache cache, IOptions<LimitsOptions> limits, InferenceStatistics statistics,
         CancellationToken cancellationToken)
     {
-        using var lease = await manager.AcquireAsync(modelName, version: null, label: null, cancellationToken);
+        using var lease = await cache.AcquireAsync(modelName, version: null, label: null, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
         var tracker = statistics.Start(lease);
         try

@@ -36,10 +36,10 @@ internal static class InferenceV2Endpoints
     // The body is read raw (tritonclient sends no Content-Type, and binary tensors follow the JSON), parsed in place,
     // run, and the outputs are encoded straight from ONNX Runtime's tensors.
     private static async Task InferAsync(
-        HttpContext context, string modelName, ModelVersionRoute modelVersion, ModelManager manager, IOptions<LimitsOptions> limits,
+        HttpContext context, string modelName, ModelVersionRoute modelVersion, LoadedModelCache cache, IOptions<LimitsOptions> limits,
         InferenceStatistics statistics, Telemetry telemetry, TimeProvider time, CancellationToken cancellationToken)
     {
-        using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
+        using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
         var tracker = statistics.Start(lease);
         try

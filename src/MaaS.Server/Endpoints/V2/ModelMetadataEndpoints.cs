@@ -25,9 +25,9 @@ internal static class ModelMetadataEndpoints
     }
 
     private static async Task<Ok<ModelMetadataResponse>> GetMetadataAsync(
-        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, ModelManager manager, CancellationToken cancellationToken)
+        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken)
     {
-        using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
+        using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
         var model = lease.Model;
         var signature = model.Signature;
         var versions = modelVersion.Number is null && modelVersion.Label is null
@@ -53,9 +53,9 @@ internal static class ModelMetadataEndpoints
     }
 
     private static async Task<Ok<JsonObject>> GetConfigAsync(
-        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, ModelManager manager, CancellationToken cancellationToken)
+        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken)
     {
-        using var lease = await modelVersion.AcquireAsync(manager, modelName, cancellationToken);
+        using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
         var model = registry.GetModel(modelName);
         return TypedResults.Ok(ModelConfigJson.Build(model.Directory, lease.Model.Signature, lease.Model.InstanceCount));
     }

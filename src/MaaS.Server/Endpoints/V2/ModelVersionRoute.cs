@@ -22,8 +22,8 @@ internal sealed record ModelVersionRoute(long? Number, string? Label)
         ValueTask.FromResult(new ModelVersionRoute(Parse(context.GetRouteValue("modelVersion") as string), context.GetRouteValue("label") as string));
 
     /// <summary>Leases the addressed version (loading it again if it was evicted): 404 when unknown, 503 when it cannot serve.</summary>
-    public Task<VersionLease> AcquireAsync(ModelManager manager, string modelName, CancellationToken cancellationToken) =>
-        manager.AcquireAsync(modelName, Number, Label, cancellationToken);
+    public Task<VersionLease> AcquireAsync(LoadedModelCache cache, string modelName, CancellationToken cancellationToken) =>
+        cache.AcquireAsync(modelName, Number, Label, cancellationToken);
 
     /// <summary>The addressed version's number, or null for "latest"; 404 for an unknown label.</summary>
     public long? Resolve(ModelRegistry registry, string modelName) =>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using MaaS.Core;
 using MaaS.Core.Registry;
@@ -15,48 +14,10 @@ internal static class RepositoryIndexEndpoints
             .RequireAuthorization(AuthPolicies.Inference)
             .WithSummary("Every model version with its state (READY, LOADING, UNAVAILABLE) and the reason when not READY. Body optional: {\"ready\": true} lists READY versions only.");
 
-    private static async Task<Ok<List<RepositoryIndexEntry>>> GetIndexAsync(
-        HttpRequest request, ModelRegistry registry, ModelManager manager, CancellationToken cancellationToken)
+    private static async Task<Ok<List<RepositoryIndexEntry>>> GetIndexAsync(HttpRequest request, RepositoryView repository, CancellationToken cancellationToken)
     {
         var readyOnly = await ReadReadyFlagAsync(request, cancellationToken);
-        if (registry.RepositoryError is { } error)
-        {
-            throw new ServingException(FailureKind.NotReady, error);
-        }
-
-        var entries = new List<RepositoryIndexEntry>();
-        if (!readyOnly)
-        {
-            // Models on disk that were never loaded (added without polling): their name only, as Triton lists them.
-            foreach (var name in manager.Store.Scan().Select(model => model.Name).Where(name => !registry.TryGetModel(name, out _)))
-            {
-                entries.Add(new RepositoryIndexEntry(name, null, null, null));
-            }
-        }
-
-        foreach (var model in registry.Models)
-        {
-            if (model.Versions.IsEmpty)
-            {
-                if (!readyOnly)
-                {
-                    entries.Add(new RepositoryIndexEntry(model.Name, null, "UNAVAILABLE", model.Error));
-                }
-
-                continue;
-            }
-
-            foreach (var version in model.Versions.Values)
-            {
-                if (!readyOnly || version.State == ModelVersionState.Ready)
-                {
-                    entries.Add(new RepositoryIndexEntry(
-                        model.Name, version.Number.ToString(CultureInfo.InvariantCulture), version.State.ToString().ToUpperInvariant(), version.Reason));
-                }
-            }
-        }
-
-        return TypedResults.Ok(entries.OrderBy(entry => entry.Name, StringComparer.Ordinal).ToList());
+        return TypedResults.Ok(repository.Index(readyOnly));
     }
 
     /// <summary>The optional body <c>{"ready": bool}</c>; tritonclient sends none.</summary>

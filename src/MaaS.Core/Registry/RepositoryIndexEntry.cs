@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace MaaS.Server.Endpoints.V2;
+namespace MaaS.Core.Registry;
 
 /// <summary>One entry of <c>POST /v2/repository/index</c>: a model version and its state, or a model that has no version to show.</summary>
 public sealed record RepositoryIndexEntry(

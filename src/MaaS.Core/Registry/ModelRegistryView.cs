@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace MaaS.Server.Endpoints.Management;
+namespace MaaS.Core.Registry;
 
 /// <summary><c>GET /v2/repository/models/{m}</c>: every version on disk with its state, and the model's labels and config.</summary>
 public sealed record ModelRegistryView(
@@ -22,14 +22,3 @@ public sealed record VersionView(
     [property: JsonPropertyName("size_bytes")] long? SizeBytes,
     [property: JsonPropertyName("created")] DateTimeOffset? Created,
     [property: JsonPropertyName("labels")] IReadOnlyList<string> Labels);
-
-/// <summary>Answer to an upload: the version as registered.</summary>
-public sealed record UploadResponse(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("version")] string Version,
-    [property: JsonPropertyName("state")] string State,
-    [property: JsonPropertyName("sha256")] string? Sha256,
-    [property: JsonPropertyName("size_bytes")] long? SizeBytes);
-
-/// <summary>Body of <c>PUT /v2/repository/models/{m}/labels/{label}</c>.</summary>
-public sealed record LabelRequest([property: JsonPropertyName("version")] long Version);
