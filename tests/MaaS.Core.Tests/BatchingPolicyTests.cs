@@ -1,4 +1,5 @@
-using System.Text.Json;
+using System.Globalization;
+using System.Text;
 using MaaS.Core.Batching;
 using MaaS.Core.Repository;
 
@@ -24,7 +25,36 @@ public sealed class BatchingPolicyTests
         policy.MaxQueueDelay.Should().Be(TimeSpan.Zero);
         policy.PriorityLevels.Should().Be(1);
         policy.DefaultPriorityLevel.Should().Be(1);
-        policy.PolicyOf(1).Should().Be(QueuePolicy.Unbounded);
+        policy.PolicyOf(1).Should().Be(new QueuePolicy(BatchingPolicy.DefaultMaxQueueSize, TimeSpan.Zero, TimeoutAction.Reject, false));
+    }
+
+    [Fact]
+    public void QueueWithoutMaxQueueSize_IsBoundedByTheDefault_AndZeroStillMeansUnbounded()
+    {
+        var policy = Read(
+            """
+            {"priority_levels": 3, "default_priority_level": 1,
+             "default_queue_policy": {"default_timeout_microseconds": 100},
+             "priority_queue_policy": {"2": {"max_queue_size": 0}, "3": {"max_queue_size": "7"}}}
+            """,
+            8);
+
+        BatchingPolicy.DefaultMaxQueueSize.Should().Be(1024);
+        policy.PolicyOf(1).MaxQueueSize.Should().Be(BatchingPolicy.DefaultMaxQueueSize);
+        policy.PolicyOf(1).DefaultTimeout.Should().Be(TimeSpan.FromMicroseconds(100));
+        policy.PolicyOf(2).Should().Be(QueuePolicy.Unbounded);
+        policy.PolicyOf(3).MaxQueueSize.Should().Be(7);
+    }
+
+    [Fact]
+    public void PreferredSizeAboveAnInferredMaxBatchSize_IsRefusedAtLoad()
+    {
+        // Without max_batch_size in the config the ONNX file decides it, so only the load can compare.
+        var config = ModelConfigReader.Parse("""{"dynamic_batching": {"preferred_batch_size": [2, 16]}}"""u8);
+
+        var act = () => BatchingPolicy.From(config, 8);
+
+        act.Should().Throw<ModelConfigException>().Which.Message.Should().Contain("dynamic_batching.preferred_batch_size[1] must be an integer from 1 to 8");
     }
 
     [Fact]
@@ -58,11 +88,21 @@ public sealed class BatchingPolicyTests
     [InlineData("""{"default_queue_policy": {"max_queue": 1}}""", "dynamic_batching.default_queue_policy.max_queue")]
     [InlineData("""{"priority_queue_policy": {"2": {}}}""", "priority_queue_policy.2: the key must be a priority level from 1 to 1")]
     [InlineData("""[]""", "dynamic_batching must be a JSON object")]
-    public void Invalid_IsRefusedNamingTheKey(string json, string message)
+    [InlineData("""{"preserve_ordering": "yes"}""", "dynamic_batching.preserve_ordering must be true or false")]
+    [InlineData("""{"max_queue_delay_microseconds": "soon"}""", "dynamic_batching.max_queue_delay_microseconds must be a 64-bit integer")]
+    [InlineData("""{"max_queue_delay_microseconds": 3600000001}""", "dynamic_batching.max_queue_delay_microseconds must be an integer from 0 to 3600000000")]
+    [InlineData("""{"priority_levels": 1001}""", "dynamic_batching.priority_levels must be an integer from 0 to 1000")]
+    [InlineData("""{"default_queue_policy": {"max_queue_size": -1}}""", "dynamic_batching.default_queue_policy.max_queue_size")]
+    [InlineData("""{"default_queue_policy": {"default_timeout_microseconds": -5}}""", "dynamic_batching.default_queue_policy.default_timeout_microseconds")]
+    [InlineData("""{"default_queue_policy": {"timeout_action": 2}}""", "timeout_action must be \"REJECT\" or \"DELAY\"")]
+    [InlineData("""{"priority_levels": 2, "default_priority_level": 1, "priority_queue_policy": {"1": {"allow_timeout_override": 1}}}""", "dynamic_batching.priority_queue_policy.1.allow_timeout_override must be true or false")]
+    [InlineData("""{"priority_levels": 2, "default_priority_level": 1, "priority_queue_policy": {"one": {}}}""", "priority_queue_policy.one: the key must be a priority level")]
+    [InlineData("""{"priority_levels": 2, "default_priority_level": 1, "priority_queue_policy": {"2": {"colour": 1}}}""", "unknown key 'dynamic_batching.priority_queue_policy.2.colour'")]
+    public void Invalid_IsRefusedWhenTheConfigIsReadNamingTheKey(string json, string message)
     {
-        var act = () => Read(json, 8);
+        var act = () => Parse(json, 8);
 
-        act.Should().Throw<ModelConfigException>().Which.Message.Should().Contain(message);
+        act.Should().Throw<ModelConfigException>().Which.Message.Should().Contain(message).And.StartWith("config.json");
     }
 
     [Theory]
@@ -78,6 +118,10 @@ public sealed class BatchingPolicyTests
         policy.TimeoutFor(requestMicroseconds).Should().Be(TimeSpan.FromMicroseconds(expectedMicroseconds));
     }
 
-    private static BatchingPolicy Read(string json, int maxBatchSize) =>
-        BatchingPolicy.From(new ModelConfig { DynamicBatching = JsonDocument.Parse(json).RootElement }, maxBatchSize)!;
+    /// <summary>The config as the repository reads it: every check runs here, before any version loads.</summary>
+    private static ModelConfig Parse(string dynamicBatching, int maxBatchSize) =>
+        ModelConfigReader.Parse(Encoding.UTF8.GetBytes(
+            $$"""{"max_batch_size": {{maxBatchSize.ToString(CultureInfo.InvariantCulture)}}, "dynamic_batching": {{dynamicBatching}}}"""));
+
+    private static BatchingPolicy Read(string json, int maxBatchSize) => BatchingPolicy.From(Parse(json, maxBatchSize), maxBatchSize)!;
 }

@@ -153,14 +153,22 @@ public sealed class DynamicBatchingTests : IDisposable
     }
 
     [Fact]
-    public void Config_PreferredSizeAboveMaxBatchSize_IsRefusedWithTheKey()
+    public void Config_PreferredSizeAboveMaxBatchSize_IsRefusedWhenReadWithTheKey()
     {
-        var act = () => LoadTransformer("""{"preferred_batch_size": [65]}""").Dispose();
+        // Refused when the repository reads the config, before any version loads.
+        var model = ReadTransformer("""{"preferred_batch_size": [65]}""");
 
-        act.Should().Throw<ModelConfigException>().Which.Message.Should().Contain("dynamic_batching.preferred_batch_size[0]").And.Contain("1 to 64");
+        model.Config.Should().BeNull();
+        model.ConfigError.Should().Contain("dynamic_batching.preferred_batch_size[0]").And.Contain("1 to 64");
     }
 
     private OnnxModel LoadTransformer(string dynamicBatching)
+    {
+        var loader = TestLoaders.Create(time: _time);
+        return loader.Load(ReadTransformer(dynamicBatching), 1);
+    }
+
+    private ModelDirectory ReadTransformer(string dynamicBatching)
     {
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Models, "transformer", "config.json")))!.AsObject();
         config["name"] = "m";
@@ -168,8 +176,7 @@ public sealed class DynamicBatchingTests : IDisposable
         var target = _temp.CreateDirectory(Path.Combine("m", "1"));
         File.Copy(Path.Combine(RepositoryPaths.Models, "transformer", "1", "model.onnx"), Path.Combine(target, "model.onnx"), overwrite: true);
         _temp.WriteFile(Path.Combine("m", "config.json"), config.ToJsonString());
-        var loader = TestLoaders.Create(time: _time);
-        return loader.Load(ModelRepositoryScanner.ReadModel("m", Path.Combine(_temp.Path, "m")), 1);
+        return ModelRepositoryScanner.ReadModel("m", Path.Combine(_temp.Path, "m"));
     }
 
     /// <summary>Rows <paramref name="first"/>..first+count-1 of the reference inputs, as a V2 JSON request.</summary>

@@ -54,4 +54,33 @@ public sealed class RuntimeSettingsTests
 
         act.Should().Throw<ModelConfigException>().Which.Message.Should().Contain(key);
     }
+
+    [Theory]
+    [InlineData(-1, "basic")]
+    [InlineData(1, "extended")]
+    [InlineData(2, "disable")]
+    [InlineData(0, "all")]
+    [InlineData(7, "all")]
+    public void From_TritonGraphLevel_MappedAsTritonsOnnxRuntimeBackendDoes(int level, string expected)
+    {
+        var settings = From($$$$"""{"optimization": {"graph": {"level": {{{{level}}}}}, "cuda": {"graphs": true}}}""", new SessionsOptions { GraphOptimizationLevel = "basic" });
+
+        settings.GraphOptimizationLevel.Should().Be(expected);
+    }
+
+    [Fact]
+    public void From_TritonGraphWithoutLevel_IsTritonsDefault_OursAloneWins()
+    {
+        From("""{"optimization": {"graph": {}}}""", new SessionsOptions { GraphOptimizationLevel = "basic" }).GraphOptimizationLevel.Should().Be("all");
+        From("""{"optimization": {"graph_optimization_level": "extended", "graph": {}}}""").GraphOptimizationLevel.Should().Be("extended");
+    }
+
+    [Fact]
+    public void From_TritonIntegersAsStrings_Read()
+    {
+        var settings = From("""{"instance_group": [{"count": "2", "kind": "KIND_GPU", "gpus": ["3"]}], "optimization": {"intra_op_threads": "4"}}""");
+
+        settings.Instances.Should().Equal(new InstancePlacement(InstanceKind.Gpu, 3), new InstancePlacement(InstanceKind.Gpu, 3));
+        settings.IntraOpThreads.Should().Be(4);
+    }
 }

@@ -208,6 +208,8 @@ public sealed partial class DynamicBatchingTests
         using var config = await server.Client.GetAsync(new Uri("/v2/models/m/config", UriKind.Relative));
         var json = JsonDocument.Parse(await config.Content.ReadAsStringAsync()).RootElement;
         json.GetProperty("dynamic_batching").GetProperty("preferred_batch_size").EnumerateArray().Select(size => size.GetInt32()).Should().Equal(4, 8);
+        json.GetProperty("dynamic_batching").GetProperty("default_queue_policy").GetProperty("max_queue_size").GetInt32()
+            .Should().Be(1024, "a queue the config does not bound gets the documented default bound");
 
         using var bad = await BatchingServer.StartAsync("mlp", """{"max_queue_delay_microseconds": 100, "max_batch": 4}""", waitReady: false);
         using var index = await bad.Client.PostAsync(new Uri("/v2/repository/index", UriKind.Relative), null);

@@ -331,6 +331,11 @@ public sealed class RegistryViewAndLabelsTests(MlpServerFixture server) : IClass
     [Theory]
     [InlineData("\"bogus_key\": 1", "bogus_key")]
     [InlineData("\"version_policy\": {\"latest\": {\"num_versions\": 1}, \"all\": {}}", "exactly one of latest, all, specific")]
+    [InlineData("\"dynamic_batching\": {\"max_queue_delay_microseconds\": 100, \"max_queue\": 8}", "config.json: unknown key 'dynamic_batching.max_queue'")]
+    [InlineData("\"dynamic_batching\": {\"default_queue_policy\": {\"timeout_action\": \"DROP\"}}", "config.json: dynamic_batching.default_queue_policy.timeout_action must be")]
+    [InlineData("\"dynamic_batching\": {\"preferred_batch_size\": [4]}", "config.json: dynamic_batching.preferred_batch_size[0] must be an integer from 1 to 2")]
+    [InlineData("\"instance_group\": [{\"count\": 1, \"kind\": \"KIND_TPU\"}]", "config.json: instance_group[0].kind")]
+    [InlineData("\"model_warmup\": [{\"batch_size\": 3, \"inputs\": {}}]", "config.json: model_warmup[0].batch_size")]
     public async Task ReplaceConfig_Invalid_Returns400NamingTheProblemAndKeepsTheOldConfig(string extra, string named)
     {
         using var repository = MlpWithVersions();

@@ -111,6 +111,11 @@ public sealed class RepositoryLoadingTests
     [InlineData("""{"version_policy": {"latest": {"num_versions": 1}, "all": {}}}""", "exactly one of latest, all, specific")]
     [InlineData("""{"max_batch_size": 64,""", "config.json is not valid")]
     [InlineData("""[1, 2]""", "must hold a JSON object")]
+    [InlineData("""{"dynamic_batching": {"priority_levels": 2}}""", "config.json: dynamic_batching.default_priority_level must be from 1 to 2")]
+    [InlineData("""{"dynamic_batching": {"foo": 1}}""", "config.json: unknown key 'dynamic_batching.foo'")]
+    [InlineData("""{"instance_group": [{"count": 0}]}""", "config.json: instance_group[0].count must be an integer from 1 to 64")]
+    [InlineData("""{"optimization": {"graph_optimization_level": "max"}}""", "config.json: optimization.graph_optimization_level")]
+    [InlineData("""{"model_warmup": [{"inputs": {"input": {"zero_data": true, "random_data": true}}}]}""", "config.json: model_warmup[0].inputs.input may set only one")]
     public async Task Load_InvalidConfigJson_ModelUnavailableWithReason(string config, string reason)
     {
         using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp").WriteFile("mlp/config.json", config);
@@ -156,6 +161,35 @@ public sealed class RepositoryLoadingTests
         config.StatusCode.Should().Be(HttpStatusCode.OK);
         using var body = JsonDocument.Parse(await config.Content.ReadAsStringAsync());
         body.RootElement.GetProperty("response_cache").GetProperty("enable").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Load_ConfigWithTritonKeysInSections_LoadsReportsThemAndShowsThem()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp")
+            .WriteFile("mlp/config.json", MlpConfig(config =>
+            {
+                config["optimization"] = new JsonObject
+                {
+                    ["graph"] = new JsonObject { ["level"] = 1 },
+                    ["execution_accelerators"] = new JsonObject { ["cpu_execution_accelerator"] = new JsonArray(new JsonObject { ["name"] = "openvino" }) },
+                };
+                config["instance_group"] = new JsonArray(new JsonObject { ["count"] = 1, ["kind"] = "KIND_CPU", ["rate_limiter"] = new JsonObject() });
+            }));
+        using var app = new RepositoryApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+
+        using var infer = await client.PostAsync(V2Requests.InferUri("mlp"), V2Requests.Json(V2Requests.JsonBody(ReferenceCase.Bundled("mlp", 1))));
+        using var view = await client.GetAsync(new Uri("/v2/repository/models/mlp", UriKind.Relative));
+        using var config = await client.GetAsync(new Uri("/v2/models/mlp/config", UriKind.Relative));
+
+        infer.StatusCode.Should().Be(HttpStatusCode.OK);
+        var ignored = JsonDocument.Parse(await view.Content.ReadAsStringAsync()).RootElement.GetProperty("ignored_config_keys");
+        ignored.EnumerateArray().Select(key => key.GetString()).Should().Equal("instance_group[0].rate_limiter", "optimization.execution_accelerators");
+        var effective = JsonDocument.Parse(await config.Content.ReadAsStringAsync()).RootElement;
+        effective.GetProperty("optimization").GetProperty("graph").GetProperty("level").GetInt32().Should().Be(1);
+        effective.GetProperty("optimization").GetProperty("execution_accelerators").GetProperty("cpu_execution_accelerator")[0]
+            .GetProperty("name").GetString().Should().Be("openvino");
     }
 
     [Theory]

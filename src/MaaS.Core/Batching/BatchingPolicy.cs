@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
+using MaaS.Core.Config;
 using MaaS.Core.Repository;
 
 namespace MaaS.Core.Batching;
@@ -23,6 +22,9 @@ public sealed record QueuePolicy(int MaxQueueSize, TimeSpan DefaultTimeout, Time
 {
     public static readonly QueuePolicy Unbounded = new(0, TimeSpan.Zero, TimeoutAction.Reject, false);
 
+    /// <summary>The policy of a level whose config sets nothing: bounded by <see cref="BatchingPolicy.DefaultMaxQueueSize"/>, no timeout.</summary>
+    public static readonly QueuePolicy Default = new(BatchingPolicy.DefaultMaxQueueSize, TimeSpan.Zero, TimeoutAction.Reject, false);
+
     /// <summary>The timeout of a request that asked for <paramref name="requestTimeoutMicroseconds"/> (0 = did not ask); zero = none.</summary>
     public TimeSpan TimeoutFor(long requestTimeoutMicroseconds)
     {
@@ -45,15 +47,18 @@ public sealed record BatchingPolicy(
     int DefaultPriorityLevel,
     IReadOnlyList<QueuePolicy> QueuePolicies)
 {
-    private const long MaxMicroseconds = 3_600_000_000; // an hour: anything longer is a typo, not a policy
+    /// <summary>
+    /// Requests one priority level queues when its policy sets no <c>max_queue_size</c> (Triton: unbounded). A count,
+    /// because that is what the config can bound: the queue holds at most this many request bodies per level, each
+    /// within <c>MaaS:Limits:MaxRequestBodyBytes</c>; a deeper queue only adds waiting time a client will not wait.
+    /// </summary>
+    public const int DefaultMaxQueueSize = 1024;
 
-    private static readonly string[] Keys =
-    [
-        "preferred_batch_size", "max_queue_delay_microseconds", "preserve_ordering", "priority_levels", "default_priority_level",
-        "default_queue_policy", "priority_queue_policy",
-    ];
+    /// <summary>Longest delay or timeout in microseconds: an hour; anything longer is a typo, not a policy.</summary>
+    public const long MaxMicroseconds = 3_600_000_000;
 
-    private static readonly string[] QueuePolicyKeys = ["timeout_action", "default_timeout_microseconds", "allow_timeout_override", "max_queue_size"];
+    /// <summary>Most priority levels.</summary>
+    public const int MaxPriorityLevels = 1000;
 
     /// <summary>Rows one run takes at most: the model's max_batch_size, or 1 for a model without a batch dimension.</summary>
     public int MaxRows => Math.Max(MaxBatchSize, 1);
@@ -64,7 +69,11 @@ public sealed record BatchingPolicy(
     /// <summary>The 1-based level a request asking for <paramref name="priority"/> runs at: as Triton, 0 or a level the model lacks means the default.</summary>
     public int LevelOf(long priority) => priority >= 1 && priority <= PriorityLevels ? (int)priority : DefaultPriorityLevel;
 
-    /// <summary>The policy of <paramref name="config"/>, or null when it has no <c>dynamic_batching</c>. Errors name the key.</summary>
+    /// <summary>
+    /// The policy of <paramref name="config"/> (already checked by <see cref="ModelConfigReader"/>), or null when it
+    /// has no <c>dynamic_batching</c>. <paramref name="maxBatchSize"/> is the version's; when the config left it to the
+    /// ONNX file, the preferred sizes are checked against it here.
+    /// </summary>
     public static BatchingPolicy? From(ModelConfig? config, int maxBatchSize)
     {
         if (config?.DynamicBatching is not { } batching)
@@ -72,148 +81,32 @@ public sealed record BatchingPolicy(
             return null;
         }
 
-        if (batching.ValueKind != JsonValueKind.Object)
+        var maxRows = Math.Max(maxBatchSize, 1);
+        var preferred = (batching.PreferredBatchSize ?? []).Select(size => (int)size).Distinct().Order().ToArray();
+        if (preferred.Length > 0 && preferred[^1] > maxRows)
         {
-            throw new ModelConfigException("config.json: dynamic_batching must be a JSON object");
+            var index = Array.IndexOf(batching.PreferredBatchSize!, (long)preferred[^1]);
+            throw new ModelConfigException(
+                $"config.json: dynamic_batching.preferred_batch_size[{index}] must be an integer from 1 to {maxRows} (max_batch_size), not {preferred[^1]}");
         }
 
-        foreach (var property in batching.EnumerateObject())
+        var levels = (int)Math.Max(batching.PriorityLevels ?? 0, 1);
+        var defaultLevel = (int)(batching.DefaultPriorityLevel is null or 0 ? 1 : batching.DefaultPriorityLevel.Value);
+        var policies = Enumerable.Repeat(Map(batching.DefaultQueuePolicy), levels).ToArray();
+        foreach (var (level, policy) in batching.PriorityQueuePolicy ?? [])
         {
-            if (Array.IndexOf(Keys, property.Name) < 0)
-            {
-                throw new ModelConfigException(
-                    $"config.json: unknown key 'dynamic_batching.{property.Name}'; expected {string.Join(", ", Keys)}");
-            }
+            policies[int.Parse(level, System.Globalization.CultureInfo.InvariantCulture) - 1] = Map(policy);
         }
 
-        var preferred = ReadPreferred(batching, maxBatchSize);
-        var delay = batching.TryGetProperty("max_queue_delay_microseconds", out var delayValue)
-            ? TimeSpan.FromMicroseconds(Microseconds(delayValue, "dynamic_batching.max_queue_delay_microseconds"))
-            : TimeSpan.Zero;
-        if (batching.TryGetProperty("preserve_ordering", out var ordering) && ordering.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-        {
-            throw new ModelConfigException("config.json: dynamic_batching.preserve_ordering must be true or false");
-        }
-
-        var levels = batching.TryGetProperty("priority_levels", out var levelsValue) ? (int)Integer(levelsValue, "dynamic_batching.priority_levels", 0, 1000) : 0;
-        levels = Math.Max(levels, 1);
-        var defaultLevel = batching.TryGetProperty("default_priority_level", out var defaultValue)
-            ? (int)Integer(defaultValue, "dynamic_batching.default_priority_level", 0, levels)
-            : 0;
-        if (defaultLevel == 0)
-        {
-            // Triton requires the default level once there are several; with one, everything is level 1.
-            defaultLevel = levels == 1
-                ? 1
-                : throw new ModelConfigException($"config.json: dynamic_batching.default_priority_level must be from 1 to {levels} when priority_levels is set");
-        }
-
-        var defaultPolicy = batching.TryGetProperty("default_queue_policy", out var policyValue)
-            ? ReadQueuePolicy(policyValue, "dynamic_batching.default_queue_policy")
-            : QueuePolicy.Unbounded;
-        var policies = Enumerable.Repeat(defaultPolicy, levels).ToArray();
-        if (batching.TryGetProperty("priority_queue_policy", out var perLevel))
-        {
-            ReadPerLevelPolicies(perLevel, policies);
-        }
-
+        var delay = TimeSpan.FromMicroseconds(batching.MaxQueueDelayMicroseconds ?? 0);
         return new BatchingPolicy(maxBatchSize, preferred, delay, levels, defaultLevel, policies);
     }
 
-    private static int[] ReadPreferred(JsonElement batching, int maxBatchSize)
-    {
-        if (!batching.TryGetProperty("preferred_batch_size", out var value))
-        {
-            return [];
-        }
-
-        if (value.ValueKind != JsonValueKind.Array)
-        {
-            throw new ModelConfigException("config.json: dynamic_batching.preferred_batch_size must be an array of batch sizes");
-        }
-
-        var max = Math.Max(maxBatchSize, 1);
-        var sizes = value.EnumerateArray()
-            .Select((size, i) => (int)Integer(size, $"dynamic_batching.preferred_batch_size[{i}]", 1, max))
-            .Distinct()
-            .Order()
-            .ToArray();
-        return sizes;
-    }
-
-    private static void ReadPerLevelPolicies(JsonElement perLevel, QueuePolicy[] policies)
-    {
-        if (perLevel.ValueKind != JsonValueKind.Object)
-        {
-            throw new ModelConfigException("config.json: dynamic_batching.priority_queue_policy must be an object of priority level -> queue policy");
-        }
-
-        foreach (var property in perLevel.EnumerateObject())
-        {
-            var key = $"dynamic_batching.priority_queue_policy.{property.Name}";
-            if (!int.TryParse(property.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var level) || level < 1 || level > policies.Length)
-            {
-                throw new ModelConfigException($"config.json: {key}: the key must be a priority level from 1 to {policies.Length} (priority_levels)");
-            }
-
-            policies[level - 1] = ReadQueuePolicy(property.Value, key);
-        }
-    }
-
-    private static QueuePolicy ReadQueuePolicy(JsonElement value, string path)
-    {
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            throw new ModelConfigException($"config.json: {path} must be a JSON object");
-        }
-
-        foreach (var property in value.EnumerateObject())
-        {
-            if (Array.IndexOf(QueuePolicyKeys, property.Name) < 0)
-            {
-                throw new ModelConfigException($"config.json: unknown key '{path}.{property.Name}'; expected {string.Join(", ", QueuePolicyKeys)}");
-            }
-        }
-
-        var action = TimeoutAction.Reject;
-        if (value.TryGetProperty("timeout_action", out var actionValue))
-        {
-            // The name as Triton's JSON writes it, or the enum's number.
-            var name = actionValue.ValueKind == JsonValueKind.String ? actionValue.GetString() : actionValue.GetRawText();
-            action = name switch
-            {
-                "REJECT" or "0" => TimeoutAction.Reject,
-                "DELAY" or "1" => TimeoutAction.Delay,
-                _ => throw new ModelConfigException($"config.json: {path}.timeout_action must be \"REJECT\" or \"DELAY\""),
-            };
-        }
-
-        var timeout = value.TryGetProperty("default_timeout_microseconds", out var timeoutValue)
-            ? Microseconds(timeoutValue, $"{path}.default_timeout_microseconds")
-            : 0;
-        var allowOverride = value.TryGetProperty("allow_timeout_override", out var overrideValue) && overrideValue.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw new ModelConfigException($"config.json: {path}.allow_timeout_override must be true or false"),
-        };
-        var size = value.TryGetProperty("max_queue_size", out var sizeValue) ? (int)Integer(sizeValue, $"{path}.max_queue_size", 0, int.MaxValue) : 0;
-        return new QueuePolicy(size, TimeSpan.FromMicroseconds(timeout), action, allowOverride);
-    }
-
-    private static long Microseconds(JsonElement value, string key) => Integer(value, key, 0, MaxMicroseconds);
-
-    // Triton's JSON form of a protobuf uint64 is a string ("100"); a number is accepted as well.
-    private static long Integer(JsonElement value, string key, long min, long max)
-    {
-        var ok = value.ValueKind switch
-        {
-            JsonValueKind.Number => value.TryGetInt64(out var number) ? number : (long?)null,
-            JsonValueKind.String => long.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : null,
-            _ => null,
-        };
-        return ok is { } result && result >= min && result <= max
-            ? result
-            : throw new ModelConfigException($"config.json: {key} must be an integer from {min} to {max}, not {value.GetRawText()}");
-    }
+    private static QueuePolicy Map(QueuePolicyConfig? policy) => policy is null
+        ? QueuePolicy.Default
+        : new QueuePolicy(
+            (int)(policy.MaxQueueSize ?? DefaultMaxQueueSize),
+            TimeSpan.FromMicroseconds(policy.DefaultTimeoutMicroseconds ?? 0),
+            policy.TimeoutAction ?? TimeoutAction.Reject,
+            policy.AllowTimeoutOverride ?? false);
 }

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MaaS.Core.Config;
 
 namespace MaaS.Core.Repository;
 
 /// <summary>
-/// A model's <c>config.json</c>, in Triton's ModelConfig JSON field names (DESIGN.md §3). Every field is optional:
-/// what is missing is inferred from the ONNX file.
+/// A model's <c>config.json</c>, in Triton's ModelConfig JSON field names (DESIGN.md §3), typed section by section
+/// and checked by <see cref="ModelConfigReader.Parse"/>. Every field is optional: what is missing is inferred from the
+/// ONNX file or taken from the server's defaults.
 /// </summary>
 public sealed class ModelConfig
 {
@@ -39,74 +41,41 @@ public sealed class ModelConfig
     public Dictionary<string, long>? Labels { get; set; }
 
     [JsonPropertyName("parameters")]
-    public JsonElement? Parameters { get; set; }
+    public Dictionary<string, ModelParameterConfig>? Parameters { get; set; }
 
     [JsonPropertyName("instance_group")]
-    public JsonElement? InstanceGroup { get; set; }
+    public List<InstanceGroupConfig>? InstanceGroup { get; set; }
 
     [JsonPropertyName("dynamic_batching")]
-    public JsonElement? DynamicBatching { get; set; }
+    public DynamicBatchingConfig? DynamicBatching { get; set; }
 
     [JsonPropertyName("model_warmup")]
-    public JsonElement? ModelWarmup { get; set; }
+    public List<WarmupSampleConfig>? ModelWarmup { get; set; }
 
     [JsonPropertyName("optimization")]
-    public JsonElement? Optimization { get; set; }
+    public OptimizationConfig? Optimization { get; set; }
 
+    /// <summary>Ours: never evicted by the loaded-model budget.</summary>
     [JsonPropertyName("pinned")]
     public bool? Pinned { get; set; }
 
-    /// <summary>Triton keys that this server accepts but does not apply, kept to show them in the effective config.</summary>
+    /// <summary>Top-level keys this class does not declare: once parsed, only Triton keys we do not implement.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
+
+    /// <summary>
+    /// Triton keys that this server accepts but does not apply, by path (<c>sequence_batching</c>,
+    /// <c>optimization.execution_accelerators</c>, <c>input[0].reshape</c>), for the log and the registry view.
+    /// </summary>
     [JsonIgnore]
     public Dictionary<string, JsonElement> Ignored { get; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>One <c>input</c> or <c>output</c> entry.</summary>
-public sealed class TensorConfig
-{
-    [JsonPropertyName("name")]
-    public string? Name { get; set; }
-
-    [JsonPropertyName("data_type")]
-    public string? DataType { get; set; }
-
-    /// <summary>Shape without the batch dim; -1 = variable.</summary>
-    [JsonPropertyName("dims")]
-    public long[]? Dims { get; set; }
-
-    [JsonPropertyName("label_filename")]
-    public string? LabelFilename { get; set; }
-
-    [JsonPropertyName("optional")]
-    public bool? Optional { get; set; }
-}
-
-/// <summary>Exactly one of latest, all, specific.</summary>
-public sealed class VersionPolicyConfig
-{
-    [JsonPropertyName("latest")]
-    public LatestPolicy? Latest { get; set; }
-
-    [JsonPropertyName("all")]
-    public JsonElement? All { get; set; }
-
-    [JsonPropertyName("specific")]
-    public SpecificPolicy? Specific { get; set; }
-}
-
-public sealed class LatestPolicy
-{
-    [JsonPropertyName("num_versions")]
-    public int NumVersions { get; set; } = 1;
-}
-
-public sealed class SpecificPolicy
-{
-    [JsonPropertyName("versions")]
-    public long[] Versions { get; set; } = [];
-}
-
 [JsonSerializable(typeof(ModelConfig))]
 [JsonSerializable(typeof(VersionRecord))]
-[JsonSourceGenerationOptions(ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSourceGenerationOptions(
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(TritonIntegerConverter)])]
 internal sealed partial class RepositoryJsonContext : JsonSerializerContext;

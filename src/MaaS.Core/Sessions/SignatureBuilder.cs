@@ -1,3 +1,4 @@
+using MaaS.Core.Config;
 using MaaS.Core.Inference;
 using MaaS.Core.Repository;
 using MaaS.Core.Tensors;

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using MaaS.Core.Config;
 using MaaS.Core.Inference;
 using MaaS.Core.Repository;
 using MaaS.Core.Tensors;
@@ -18,26 +18,19 @@ internal static class Warmup
     /// <summary>One warmup request and how many times to run it.</summary>
     public sealed record Sample(string Name, InferRequest Request, int Count);
 
-    /// <summary>The configured samples; an empty list when the config has none.</summary>
-    public static List<Sample> FromConfig(JsonElement? warmup, ModelSignature signature, string modelPath)
+    /// <summary>
+    /// The configured samples (already checked by <see cref="ModelConfigReader"/>); an empty list when the config has
+    /// none. What depends on the ONNX file (input names, datatypes, shapes, an inferred max_batch_size) and the
+    /// warmup files themselves are checked here.
+    /// </summary>
+    public static List<Sample> FromConfig(List<WarmupSampleConfig>? warmup, ModelSignature signature, string modelPath)
     {
         var samples = new List<Sample>();
-        if (warmup is not { } array)
-        {
-            return samples;
-        }
-
-        if (array.ValueKind != JsonValueKind.Array)
-        {
-            throw new ModelConfigException("config.json: model_warmup must be an array of samples");
-        }
-
-        var index = 0;
         try
         {
-            foreach (var sample in array.EnumerateArray())
+            for (var i = 0; i < (warmup?.Count ?? 0); i++)
             {
-                samples.Add(ParseSample(sample, $"model_warmup[{index++}]", signature, modelPath));
+                samples.Add(ToSample(warmup![i], $"model_warmup[{i}]", signature, modelPath));
             }
         }
         catch
@@ -68,32 +61,21 @@ internal static class Warmup
         return new Sample("default", request, 1);
     }
 
-    private static Sample ParseSample(JsonElement sample, string path, ModelSignature signature, string modelPath)
+    private static Sample ToSample(WarmupSampleConfig sample, string path, ModelSignature signature, string modelPath)
     {
-        if (sample.ValueKind != JsonValueKind.Object)
+        var batch = (int)(sample.BatchSize ?? 1);
+        if (signature.MaxBatchSize > 0 && batch > signature.MaxBatchSize)
         {
-            throw new ModelConfigException($"config.json: {path} must be an object");
+            throw new ModelConfigException($"config.json: {path}.batch_size must be 1 to max_batch_size ({signature.MaxBatchSize})");
         }
 
-        var name = sample.TryGetProperty("name", out var nameValue) ? nameValue.GetString() ?? path : path;
-        var batch = sample.TryGetProperty("batch_size", out var batchValue) && batchValue.TryGetInt32(out var b) ? b : 1;
-        var count = sample.TryGetProperty("count", out var countValue) && countValue.TryGetInt32(out var c) ? Math.Max(c, 1) : 1;
-        if (batch < 1 || (signature.MaxBatchSize > 0 && batch > signature.MaxBatchSize))
-        {
-            throw new ModelConfigException($"config.json: {path}.batch_size must be 1 to max_batch_size ({Math.Max(signature.MaxBatchSize, 1)})");
-        }
-
-        if (!sample.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Object)
-        {
-            throw new ModelConfigException($"config.json: {path}.inputs must map input names to {{data_type, dims, zero_data | random_data | input_data_file}}");
-        }
-
+        var inputs = sample.Inputs!;
         var request = new InferRequest();
         try
         {
             foreach (var spec in signature.Inputs)
             {
-                if (!inputs.TryGetProperty(spec.Name, out var input))
+                if (!inputs.TryGetValue(spec.Name, out var input))
                 {
                     if (spec.Optional)
                     {
@@ -103,16 +85,16 @@ internal static class Warmup
                     throw new ModelConfigException($"config.json: {path}.inputs has no entry for input '{spec.Name}'");
                 }
 
-                request.Inputs.Add(ParseInput(input, $"{path}.inputs.{spec.Name}", spec, signature.MaxBatchSize > 0 ? batch : 0, modelPath));
+                request.Inputs.Add(ToInput(input, $"{path}.inputs.{spec.Name}", spec, signature.MaxBatchSize > 0 ? batch : 0, modelPath));
             }
 
-            foreach (var property in inputs.EnumerateObject().Where(property => !signature.TryGetInput(property.Name, out _)))
+            foreach (var name in inputs.Keys.Where(name => !signature.TryGetInput(name, out _)))
             {
-                throw new ModelConfigException($"config.json: {path}.inputs names '{property.Name}', which is not an input of the model");
+                throw new ModelConfigException($"config.json: {path}.inputs names '{name}', which is not an input of the model");
             }
 
             AddOutputs(request, signature);
-            return new Sample(name, request, count);
+            return new Sample(sample.Name ?? path, request, (int)Math.Max(sample.Count ?? 1, 1));
         }
         catch
         {
@@ -121,34 +103,31 @@ internal static class Warmup
         }
     }
 
-    private static InferInput ParseInput(JsonElement input, string path, TensorSpec spec, int batch, string modelPath)
+    private static InferInput ToInput(WarmupInputConfig input, string path, TensorSpec spec, int batch, string modelPath)
     {
-        if (input.TryGetProperty("data_type", out var type)
-            && (!TensorDataTypes.TryParseConfigName(type.GetString() ?? "", out var declared) || declared != spec.DataType))
+        if (input.DataType is { } type && (!TensorDataTypes.TryParseConfigName(type, out var declared) || declared != spec.DataType))
         {
             throw new ModelConfigException($"config.json: {path}.data_type must be {spec.DataType.ToConfigName()}");
         }
 
-        var dims = input.TryGetProperty("dims", out var dimsValue) && dimsValue.ValueKind == JsonValueKind.Array
-            ? dimsValue.EnumerateArray().Select(dim => dim.TryGetInt64(out var d) ? d : -2).ToArray()
-            : spec.Dims.Select(dim => dim < 0 ? 1 : dim).ToArray();
-        if (dims.Any(dim => dim < 0) || !TensorShape.Matches(dims, spec.Dims))
+        var dims = input.Dims ?? spec.Dims.Select(dim => dim < 0 ? 1 : dim).ToArray();
+        if (!TensorShape.Matches(dims, spec.Dims))
         {
             throw new ModelConfigException($"config.json: {path}.dims must be sizes that fit {TensorShape.Format(spec.Dims)}");
         }
 
         var shape = batch > 0 ? [batch, .. dims] : dims;
-        if (input.TryGetProperty("input_data_file", out var file))
+        if (input.InputDataFile is { } file)
         {
-            return FromFile(spec, shape, Path.Combine(modelPath, "warmup", file.GetString() ?? ""), path);
+            return FromFile(spec, shape, Path.Combine(modelPath, "warmup", file), path);
         }
 
-        return Filled(spec, shape, random: input.TryGetProperty("random_data", out var random) && random.ValueKind == JsonValueKind.True);
+        return Filled(spec, shape, random: input.RandomData == true);
     }
 
     private static InferInput FromFile(TensorSpec spec, long[] shape, string file, string path)
     {
-        if (Path.GetFileName(file) != Path.GetFileName(file.TrimEnd('/')) || file.Contains("..", StringComparison.Ordinal) || !File.Exists(file))
+        if (!File.Exists(file))
         {
             throw new ModelConfigException($"config.json: {path}.input_data_file must name a file in the model's warmup directory");
         }

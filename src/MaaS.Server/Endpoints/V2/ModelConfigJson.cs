@@ -1,5 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using MaaS.Core.Batching;
+using MaaS.Core.Config;
 using MaaS.Core.Inference;
 using MaaS.Core.Repository;
 
@@ -25,25 +26,26 @@ internal static class ModelConfigJson
             ["max_batch_size"] = signature.MaxBatchSize,
             ["input"] = Tensors(signature.Inputs, isInput: true),
             ["output"] = Tensors(signature.Outputs, isInput: false),
-            ["version_policy"] = Node(config?.VersionPolicy is null ? null : JsonSerializer.SerializeToElement(config.VersionPolicy, ConfigJsonContext.Default.VersionPolicyConfig))
+            ["version_policy"] = ModelConfigReader.ToJson(config?.VersionPolicy)
                 ?? new JsonObject { ["latest"] = new JsonObject { ["num_versions"] = 1 } },
-            ["instance_group"] = Node(config?.InstanceGroup)
+            ["instance_group"] = ModelConfigReader.ToJson(config?.InstanceGroup)
                 ?? new JsonArray(new JsonObject { ["name"] = model.Name, ["kind"] = "KIND_CPU", ["count"] = instances, ["gpus"] = new JsonArray() }),
             ["default_model_filename"] = model.ModelFileName,
-            ["parameters"] = Node(config?.Parameters) ?? new JsonObject(),
-            ["model_warmup"] = Node(config?.ModelWarmup) ?? new JsonArray(),
+            ["parameters"] = ModelConfigReader.ToJson(config?.Parameters) ?? new JsonObject(),
+            ["model_warmup"] = ModelConfigReader.ToJson(config?.ModelWarmup) ?? new JsonArray(),
             ["labels"] = config?.Labels is { } labels ? new JsonObject(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))) : new JsonObject(),
         };
-        AddIfSet(json, "dynamic_batching", config?.DynamicBatching);
-        AddIfSet(json, "optimization", config?.Optimization);
+        AddIfSet(json, "dynamic_batching", DynamicBatching(config?.DynamicBatching));
+        AddIfSet(json, "optimization", ModelConfigReader.ToJson(config?.Optimization));
         if (config?.Pinned is { } pinned)
         {
             json["pinned"] = pinned;
         }
 
-        foreach (var (key, value) in config?.Ignored ?? [])
+        // Top-level Triton keys we do not apply are shown as written; nested ones come back with their sections.
+        foreach (var (key, value) in config?.Unknown ?? [])
         {
-            json[key] = Node(value);
+            json[key] = JsonNode.Parse(value.GetRawText());
         }
 
         return json;
@@ -77,18 +79,35 @@ internal static class ModelConfigJson
         return array;
     }
 
-    private static void AddIfSet(JsonObject json, string key, JsonElement? value)
+    /// <summary>The config's dynamic_batching with the queue bound in effect printed where the config leaves it out.</summary>
+    private static JsonObject? DynamicBatching(DynamicBatchingConfig? batching)
+    {
+        if (ModelConfigReader.ToJson(batching) is not JsonObject json)
+        {
+            return null;
+        }
+
+        var policies = new List<JsonObject>();
+        json["default_queue_policy"] ??= new JsonObject();
+        policies.Add(json["default_queue_policy"]!.AsObject());
+        if (json["priority_queue_policy"] is JsonObject perLevel)
+        {
+            policies.AddRange(perLevel.Select(level => level.Value!.AsObject()));
+        }
+
+        foreach (var policy in policies)
+        {
+            policy["max_queue_size"] ??= BatchingPolicy.DefaultMaxQueueSize;
+        }
+
+        return json;
+    }
+
+    private static void AddIfSet(JsonObject json, string key, JsonNode? value)
     {
         if (value is not null)
         {
-            json[key] = Node(value);
+            json[key] = value;
         }
     }
-
-    private static JsonNode? Node(JsonElement? value) =>
-        value is { } element ? JsonNode.Parse(element.GetRawText()) : null;
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(VersionPolicyConfig))]
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-internal sealed partial class ConfigJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
