@@ -17,6 +17,7 @@ builder.Services.AddMaaSResponseCompression(); // gzip/deflate when the client a
 
 var app = builder.Build();
 app.LogStartupSummary();
+app.UseMaaSForwardedHeaders();        // MaaS:Auth:TrustedProxies: the real client behind them
 app.UseMaaSRequestLogging();
 app.UseMaaSHttpMetrics();
 app.UseResponseCompression();

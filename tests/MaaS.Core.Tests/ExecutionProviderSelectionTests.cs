@@ -1,7 +1,7 @@
 using MaaS.Core.Sessions;
-using MaaS.Core.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace MaaS.Core.Tests;
@@ -19,11 +19,11 @@ public sealed class ExecutionProviderSelectionTests
     [Fact]
     public void Select_CudaWithoutCuda_LogsOneWarningWithTheCause()
     {
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
 
         Select("cuda", logger: logger);
 
-        logger.Entries.Should().ContainSingle(entry => entry.Level == LogLevel.Warning)
+        logger.Collector.GetSnapshot().Should().ContainSingle(record => record.Level == LogLevel.Warning)
             .Which.Message.Should().Contain("CUDA cannot start; serving on the CPU instead. Cause:");
     }
 

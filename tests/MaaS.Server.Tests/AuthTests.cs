@@ -192,6 +192,91 @@ public sealed class AuthTests(ApiKeyServerFixture server) : IClassFixture<ApiKey
         (await BodyAsync(view)).GetProperty("name").GetString().Should().Be("mlp");
     }
 
+    [Theory]
+    [InlineData("Forwarded", "for=203.0.113.9")]
+    [InlineData("X-Forwarded-For", "203.0.113.9")]
+    [InlineData("X-Real-IP", "203.0.113.9")]
+    [InlineData("X-Forwarded-For", "127.0.0.1")]
+    public async Task Upload_NoKeysLoopbackButRelayed_Returns403AndWritesNothing(string header, string value)
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var app = LoopbackApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+        var before = RepositoryTree.Capture(repository.Path);
+
+        using var relayed = await UploadFromAsync(client, (header, value));
+
+        relayed.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await ErrorAsync(relayed)).Should().Contain("loopback callers only").And.Contain("relayed by a proxy");
+        RepositoryTree.ShouldBeUnchanged(before);
+        using var direct = await UploadFromAsync(client);
+        direct.StatusCode.Should().Be(HttpStatusCode.Created, "the same caller without the header is a loopback caller");
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1", HttpStatusCode.Created)]
+    [InlineData("127.0.0.0/8", "::1", HttpStatusCode.Created)]
+    [InlineData("127.0.0.1", "203.0.113.9", HttpStatusCode.Forbidden)]
+    [InlineData("127.0.0.1", "127.0.0.1, 203.0.113.9", HttpStatusCode.Forbidden)]
+    [InlineData("127.0.0.1", "203.0.113.9, 127.0.0.1", HttpStatusCode.Forbidden)]
+    [InlineData("10.9.8.7", "127.0.0.1", HttpStatusCode.Forbidden)]
+    public async Task Upload_NoKeysBehindTrustedProxies_JudgesTheForwardedClient(string trusted, string forwardedFor, HttpStatusCode expected)
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var app = LoopbackApplication(repository.Path, new Dictionary<string, string?> { ["MaaS:Auth:TrustedProxies:0"] = trusted });
+        using var client = await app.CreateReadyClientAsync();
+
+        using var response = await UploadFromAsync(client, ("X-Forwarded-For", forwardedFor));
+
+        response.StatusCode.Should().Be(expected, "the proxy at 127.0.0.1 {0} trusted and forwarded '{1}'",
+            trusted.StartsWith("127.", StringComparison.Ordinal) ? "is" : "is not", forwardedFor);
+        if (expected == HttpStatusCode.Forbidden)
+        {
+            (await ErrorAsync(response)).Should().Contain("loopback callers only");
+        }
+    }
+
+    [Fact]
+    public async Task Upload_NoKeysTrustedProxyButAlsoXRealIp_Returns403()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var app = LoopbackApplication(repository.Path, new Dictionary<string, string?> { ["MaaS:Auth:TrustedProxies:0"] = "127.0.0.1" });
+        using var client = await app.CreateReadyClientAsync();
+
+        using var response = await UploadFromAsync(client, ("X-Forwarded-For", "127.0.0.1"), ("X-Real-IP", "203.0.113.9"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden, "X-Real-IP is not consumed, so the request still says it was relayed");
+    }
+
+    [Theory]
+    [InlineData("nonsense")]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("nginx.internal")]
+    public async Task Startup_InvalidTrustedProxy_FailsNamingTheSetting(string entry)
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var app = new RepositoryApplication(repository.Path, new Dictionary<string, string?> { ["MaaS:Auth:TrustedProxies:0"] = entry });
+
+        var start = () => app.CreateClient();
+
+        start.Should().Throw<Exception>().Which.ToString().Should().Contain("MaaS:Auth:TrustedProxies").And.Contain("CIDR network");
+    }
+
+    /// <summary>No keys, every request from 127.0.0.1: the connection a proxy or sidecar on the same host makes.</summary>
+    private static ConfiguredApplication LoopbackApplication(string repository, IDictionary<string, string?>? settings = null) =>
+        new(repository, services => services.AddSingleton<IStartupFilter>(new RemoteAddressStartupFilter(IPAddress.Loopback)), settings);
+
+    private static async Task<HttpResponseMessage> UploadFromAsync(HttpClient client, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, VersionsUri("mlp")) { Content = Raw(MlpFile) };
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value).Should().BeTrue();
+        }
+
+        return await client.SendAsync(request);
+    }
+
     /// <summary>One request of a kind, with the key in <paramref name="header"/> ("Bearer" for Authorization, or "X-API-Key").</summary>
     private async Task<HttpResponseMessage> SendAsync(string route, string? header, string? key)
     {

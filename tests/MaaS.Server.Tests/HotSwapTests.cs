@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using MaaS.Server.Tests.Infrastructure;
@@ -10,7 +9,8 @@ namespace MaaS.Server.Tests;
 /// <summary>
 /// Requests never see a half-swapped model: clients infer without pause, by latest and by label, while the registry
 /// gains versions, moves the label, loses versions and has its config replaced. Every version is the same mlp file,
-/// so every answer must equal the PyTorch reference.
+/// so every answer must equal the PyTorch reference. The test moves on when the clients' answers say so (events on the
+/// answer counts), never after a sleep; <see cref="Bound"/> only guards against a hang.
 /// </summary>
 public sealed class HotSwapTests
 {
@@ -25,37 +25,14 @@ public sealed class HotSwapTests
         await ChangeAsync(() => SetLabelAsync(client, "mlp", "stable", 1));
         using var stop = new CancellationTokenSource();
         var failures = new ConcurrentQueue<string>();
-        var answered = new ConcurrentDictionary<string, int>();
+        var answered = new AnswerCounts();
         string[] paths = ["/v2/models/mlp/infer", "/v2/models/mlp/infer", "/v2/models/mlp/labels/stable/infer", "/v2/models/mlp/labels/stable/infer"];
-        var clock = Stopwatch.StartNew();
         var clients = paths.Select(path => Task.Run(() => InferUntilStoppedAsync(client, path, failures, answered, stop.Token))).ToArray();
-        var changed = TimeSpan.Zero;
         try
         {
-            while (answered.Values.Sum() < 40 && clock.Elapsed < Bound)
-            {
-                await Task.Delay(10);
-            }
-
-            await UploadMlpAsync(client, "mlp");                                 // v2 becomes latest
-            await ChangeAsync(() => SetLabelAsync(client, "mlp", "stable", 2));
-            await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/1")));
-            await UploadMlpAsync(client, "mlp");                                 // v3
-            await ChangeAsync(() => SetLabelAsync(client, "mlp", "stable", 3));
-            await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/2")));
-            await UploadMlpAsync(client, "mlp");                                 // v4
-            await ChangeAsync(() => client.PutAsync(
-                Relative("/v2/repository/models/mlp/config"),
-                V2Requests.Json(MlpConfig(extra: "\"version_policy\": {\"latest\": {\"num_versions\": 2}}, \"labels\": {\"stable\": 3}"))));
-            await UploadMlpAsync(client, "mlp");                                 // v5
-            await ChangeAsync(() => SetLabelAsync(client, "mlp", "stable", 5));
-            await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/3")));
-            await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/4")));
-            changed = clock.Elapsed;
-            while ((answered.GetValueOrDefault("5") < 50 || answered.Values.Sum() < 400) && clock.Elapsed < Bound)
-            {
-                await Task.Delay(50);
-            }
+            await answered.WhenAsync(counts => counts.Values.Sum() >= 40).WaitAsync(Bound);
+            await ChangeEverythingAsync(client).WaitAsync(Bound);                // the changes take seconds
+            await answered.WhenAsync(counts => counts.GetValueOrDefault("5") >= 50 && counts.Values.Sum() >= 400).WaitAsync(Bound);
         }
         finally
         {
@@ -63,12 +40,31 @@ public sealed class HotSwapTests
             await Task.WhenAll(clients);
         }
 
-        changed.Should().BeLessThan(Bound, "the changes should take seconds");
         failures.Should().BeEmpty();
-        answered.Values.Sum().Should().BeGreaterThan(100, "the clients should have been inferring throughout");
-        answered.Keys.Should().Contain(["1", "5"], "the clients should have been answered by the first and the last version");
+        var final = answered.Snapshot();
+        final.Values.Sum().Should().BeGreaterThan(100, "the clients should have been inferring throughout");
+        final.Keys.Should().Contain(["1", "5"], "the clients should have been answered by the first and the last version");
         await ShouldServeMlpAsync(client, "/v2/models/mlp/labels/stable/infer", "5");
         Directory.GetDirectories(Path.Combine(repository.Path, "mlp")).Select(Path.GetFileName).Should().Equal("5");
+    }
+
+    /// <summary>Versions come and go, the label moves, the config is replaced: each change answered before the next.</summary>
+    private static async Task ChangeEverythingAsync(HttpClient client)
+    {
+        await UploadMlpAsync(client, "mlp");                                 // v2 becomes latest
+        await ChangeAsync(() => SetLabelAsync(client, "mlp", "stable", 2));
+        await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/1")));
+        await UploadMlpAsync(client, "mlp");                                 // v3
+        await ChangeAsync(() => SetLabelAsync(client, "mlp", "stable", 3));
+        await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/2")));
+        await UploadMlpAsync(client, "mlp");                                 // v4
+        await ChangeAsync(() => client.PutAsync(
+            Relative("/v2/repository/models/mlp/config"),
+            V2Requests.Json(MlpConfig(extra: "\"version_policy\": {\"latest\": {\"num_versions\": 2}}, \"labels\": {\"stable\": 3}"))));
+        await UploadMlpAsync(client, "mlp");                                 // v5
+        await ChangeAsync(() => SetLabelAsync(client, "mlp", "stable", 5));
+        await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/3")));
+        await ChangeAsync(() => client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/4")));
     }
 
     private static async Task ChangeAsync(Func<Task<HttpResponseMessage>> change)
@@ -79,7 +75,7 @@ public sealed class HotSwapTests
 
     /// <summary>Infers the mlp reference input until stopped; any answer that is not 200 with the reference outputs is a failure.</summary>
     private static async Task InferUntilStoppedAsync(
-        HttpClient client, string path, ConcurrentQueue<string> failures, ConcurrentDictionary<string, int> answered, CancellationToken stop)
+        HttpClient client, string path, ConcurrentQueue<string> failures, AnswerCounts answered, CancellationToken stop)
     {
         var reference = ReferenceCase.Bundled("mlp", 1);
         var expected = TensorValues.Of(reference.Outputs[0]).Cast<double>().ToArray();
@@ -104,7 +100,51 @@ public sealed class HotSwapTests
                 continue;
             }
 
-            answered.AddOrUpdate(json.RootElement.GetProperty("model_version").GetString()!, 1, (_, count) => count + 1);
+            answered.Add(json.RootElement.GetProperty("model_version").GetString()!);
+        }
+    }
+
+    /// <summary>Answers per version; <see cref="WhenAsync"/> completes as soon as an answer makes its condition true.</summary>
+    private sealed class AnswerCounts
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+        private readonly List<(Func<IReadOnlyDictionary<string, int>, bool> Condition, TaskCompletionSource Reached)> _waiters = [];
+
+        public void Add(string version)
+        {
+            lock (_lock)
+            {
+                _counts[version] = _counts.GetValueOrDefault(version) + 1;
+                foreach (var waiter in _waiters.Where(waiter => waiter.Condition(_counts)).ToList())
+                {
+                    _waiters.Remove(waiter);
+                    waiter.Reached.TrySetResult();
+                }
+            }
+        }
+
+        public Task WhenAsync(Func<IReadOnlyDictionary<string, int>, bool> condition)
+        {
+            lock (_lock)
+            {
+                if (condition(_counts))
+                {
+                    return Task.CompletedTask;
+                }
+
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((condition, reached));
+                return reached.Task;
+            }
+        }
+
+        public Dictionary<string, int> Snapshot()
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, int>(_counts, StringComparer.Ordinal);
+            }
         }
     }
 }

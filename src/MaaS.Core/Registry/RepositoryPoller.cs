@@ -19,6 +19,16 @@ public sealed partial class RepositoryPoller(
 {
     private readonly Dictionary<string, string> _lastSeen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastSynced = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _tickHandled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+#pragma warning disable VSTHRD003 // signals for an observer (tests on a fake clock), completed by this worker
+    /// <summary>Completes once the poll timer exists (never while polling is off): ticks of the clock from then on reach it.</summary>
+    public Task Started => _started.Task;
+
+    /// <summary>Completes when the next tick has been handled: a pass, or none while startup loading is still running.</summary>
+    public Task NextTickHandled => Volatile.Read(ref _tickHandled).Task;
+#pragma warning restore VSTHRD003
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,23 +39,24 @@ public sealed partial class RepositoryPoller(
         }
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds), time);
+        _started.TrySetResult();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (!registry.StartupComplete)
+            if (registry.StartupComplete)
             {
-                continue;
+#pragma warning disable CA1031 // worker boundary: one failed pass is logged, the next tick tries again
+                try
+                {
+                    await PollAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.PollFailed(logger, ex);
+                }
+#pragma warning restore CA1031
             }
 
-#pragma warning disable CA1031 // worker boundary: one failed pass is logged, the next tick tries again
-            try
-            {
-                await PollAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Log.PollFailed(logger, ex);
-            }
-#pragma warning restore CA1031
+            Interlocked.Exchange(ref _tickHandled, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
 

@@ -5,7 +5,7 @@ namespace MaaS.Server.Hosting;
 
 /// <summary>
 /// A route needs <see cref="Role"/>: with keys configured, a key of that role (admin satisfies every role); without
-/// keys, inference routes are open and admin routes answer loopback callers only.
+/// keys, inference routes are open and admin routes answer loopback callers only (not relayed: no forwarding headers).
 /// </summary>
 internal sealed class ApiKeyRequirement(string role) : IAuthorizationRequirement
 {
@@ -27,7 +27,12 @@ internal sealed class ApiKeyRequirementHandler(ApiKeyStore keys) : Authorization
         return Task.CompletedTask;
     }
 
-    // No remote address means no network peer (an in-process host, a Unix socket): a local caller.
+    // No remote address means no network peer (an in-process host, a Unix socket): a local caller. A request that
+    // carries forwarding headers was relayed, by a proxy or sidecar on this host, for someone else: not local. The
+    // headers are only looked for, never believed; with MaaS:Auth:TrustedProxies the forwarded-headers middleware has
+    // already consumed the trusted hops, so what remains came from beyond them.
     private static bool IsLoopback(HttpContext? http) =>
-        http?.Connection.RemoteIpAddress is not { } address || IPAddress.IsLoopback(address);
+        http is not null
+        && !Array.Exists(TrustedProxy.ForwardingHeaders, http.Request.Headers.ContainsKey)
+        && (http.Connection.RemoteIpAddress is not { } address || IPAddress.IsLoopback(address));
 }

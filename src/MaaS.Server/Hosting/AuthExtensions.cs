@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Options;
 
 namespace MaaS.Server.Hosting;
 
@@ -13,7 +14,11 @@ internal static partial class AuthExtensions
             .Validate(
                 options => options.ApiKeys.All(key => key.Key.Length >= 16 && key.Role.ToLowerInvariant() is AuthPolicies.Admin or AuthPolicies.Inference),
                 "MaaS:Auth:ApiKeys: every entry needs a Key of at least 16 characters and a Role of 'admin' or 'inference'")
+            .Validate(
+                options => options.TrustedProxies.All(TrustedProxy.IsValid),
+                "MaaS:Auth:TrustedProxies: every entry must be an IP address (10.0.0.5) or a CIDR network (10.0.0.0/24)")
             .ValidateOnStart();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<AuthOptions>>(TrustedProxy.Configure);
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<IAuthorizationHandler, ApiKeyRequirementHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
@@ -25,6 +30,20 @@ internal static partial class AuthExtensions
             .AddPolicy(AuthPolicies.Admin, policy => policy.AddRequirements(new ApiKeyRequirement(AuthPolicies.Admin)))
             .AddPolicy(AuthPolicies.Inference, policy => policy.AddRequirements(new ApiKeyRequirement(AuthPolicies.Inference)));
         return services;
+    }
+
+    /// <summary>
+    /// With <c>MaaS:Auth:TrustedProxies</c> set, the client address becomes the one those proxies forwarded. First in the
+    /// pipeline, so logs, metrics and the loopback rule all see the real client.
+    /// </summary>
+    public static WebApplication UseMaaSForwardedHeaders(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app;
     }
 
     public static WebApplication UseMaaSAuth(this WebApplication app)
@@ -62,7 +81,8 @@ internal sealed class JsonAuthorizationResultHandler(ApiKeyStore keys) : IAuthor
         if (!keys.Enabled)
         {
             return ErrorHandling.WriteAsync(context, StatusCodes.Status403Forbidden,
-                "management routes answer loopback callers only while no API keys are configured (MaaS:Auth:ApiKeys)");
+                "management routes answer loopback callers only while no API keys are configured (MaaS:Auth:ApiKeys); "
+                + "a request relayed by a proxy (Forwarded, X-Forwarded-For or X-Real-IP) is not one, unless the proxy is in MaaS:Auth:TrustedProxies");
         }
 
         return context.User.Identity?.IsAuthenticated == true

@@ -11,6 +11,14 @@ internal sealed class AuthOptions
     /// management routes answer loopback callers only.
     /// </summary>
     public List<ApiKeyOptions> ApiKeys { get; set; } = [];
+
+    /// <summary>
+    /// Proxies whose <c>X-Forwarded-For</c> is believed: IP addresses (<c>10.0.0.5</c>) or CIDR networks
+    /// (<c>10.0.0.0/24</c>). Set: the client address is the one these proxies forwarded, hop by hop, stopping at the
+    /// first address not listed. Empty (default): forwarding headers are not read, and while no API keys are configured a
+    /// request carrying any of them (<c>Forwarded</c>, <c>X-Forwarded-For</c>, <c>X-Real-IP</c>) is not a loopback caller.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
 }
 
 internal sealed class ApiKeyOptions
