@@ -28,6 +28,8 @@
 #   PAUSE=<seconds>         pause between management cycles (default 0.5)
 #   RSS_MAX_SLOPE=<MiB/min> the most the resident set may grow per minute over the last half (default 1)
 #   PORT=<port>             the server's port on 127.0.0.1 (default 18700)
+#   SERVER_ARGS=<args>      more server arguments, e.g. "--Serilog:MinimumLevel:Override:MaaS.Core=Information" to log
+#                           every load, eviction and label move (the log is at Warning otherwise)
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2; }
 mkdir -p "$1"
@@ -120,7 +122,7 @@ log "starting the server on $url: MaxLoadedVersions=$max_loaded, LoadTimeoutSeco
 MaaS__Sessions__MaxLoadedVersions="$max_loaded" MaaS__Sessions__LoadTimeoutSeconds="$load_timeout" \
 MaaS__Auth__ApiKeys__0__Key="$key" MaaS__Auth__ApiKeys__0__Role=admin \
     dotnet "$server_dir/MaaS.Server.dll" --urls "$url" --model-repository "$repo" \
-    --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 >"$out/server.log" 2>&1 &
+    --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 ${SERVER_ARGS:-} >"$out/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 900); do
     curl -sf -o /dev/null "$url/v2/health/ready" && break
