@@ -35,7 +35,7 @@ set -euo pipefail
 mkdir -p "$1"
 out="$(cd "$1" && pwd)"
 duration="${2:-${DURATION:-600}}"
-[[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 10 ] || { echo "soak.sh: the duration must be 10 s or more" >&2; exit 2; }
+if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 10 ]; then echo "soak.sh: the duration must be 10 s or more" >&2; exit 2; fi
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 here="$(cd "$(dirname "$0")" && pwd)"
 max_loaded="${MAX_LOADED:-3}"
@@ -118,11 +118,12 @@ for route in labels/stable labels/previous; do echo "/v2/models/$churn/$route/in
 echo "/v2/models/$churn/infer $(body_of "$churn")" >>"$targets"
 
 # ---------------------------------------------------------------------------------------------------- server
+read -ra server_args <<<"${SERVER_ARGS:-}"
 log "starting the server on $url: MaxLoadedVersions=$max_loaded, LoadTimeoutSeconds=$load_timeout"
 MaaS__Sessions__MaxLoadedVersions="$max_loaded" MaaS__Sessions__LoadTimeoutSeconds="$load_timeout" \
 MaaS__Auth__ApiKeys__0__Key="$key" MaaS__Auth__ApiKeys__0__Role=admin \
     dotnet "$server_dir/MaaS.Server.dll" --urls "$url" --model-repository "$repo" \
-    --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 ${SERVER_ARGS:-} >"$out/server.log" 2>&1 &
+    --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 "${server_args[@]}" >"$out/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 900); do
     curl -sf -o /dev/null "$url/v2/health/ready" && break
@@ -175,7 +176,7 @@ echo "elapsed_s,caller,method,path,status,expected,verdict,ms,body" >"$out/manag
 # The stuck-version check: every version listed as served answers 200 within the load timeout (503s retried until
 # then, as a client of an evicted version would). Appends to checks.log, and a line to $work/stuck per stuck version.
 check_versions() {  # caller, when
-    local caller="$1" when="$2" models model versions line version state reason begin verdict
+    local caller="$1" when="$2" models model versions version state reason begin verdict
     call "$caller" 200 POST /v2/repository/index
     [ "$status" = 200 ] || { echo "$when: the index answered $status" >>"$work/stuck"; return; }
     models=$(jq -r '[.[].name] | unique | .[]' "$work/body.$caller")
@@ -332,7 +333,7 @@ flat_judged=$([ "$duration" -ge 300 ] && echo 1 || echo 0)
     echo "MaaS soak: $duration s, $(nproc) cores, MaxLoadedVersions=$max_loaded, LoadTimeoutSeconds=$load_timeout, wrk -t2 -c$connections"
     echo "inference (wrk): $wrk_requests requests over $(wc -l <"$targets") targets, $wrk_200 x 200, $wrk_503 x 503, $wrk_other other, $socket_errors socket errors; $(awk '$1 == "latency_ms" { print $2, $3, $4 }' "$work/wrk.report") ms"
     echo "management: $cycles cycles, $mgmt_calls calls, $mgmt_503 x 503, $mgmt_fail unexpected"
-    echo "loaded-model cache: $loads loads, $evictions evictions"
+    echo "loaded-model cache: $loads loads, $evictions evictions; loaded versions at most $(awk -F, 'NR > 1 && $4 > m { m = $4 } END { print m + 0 }' "$out/rss.csv") (budget $max_loaded) in the samples"
     echo "RSS MiB: start $rss_start, peak $rss_peak, end $rss_end; slope over the last half $rss_slope MiB/min; managed heap MiB: start $gc_start, end $gc_end"
     echo "checks:"
     verdict "$([ "$wrk_other" = 0 ] && [ "$socket_errors" = 0 ] && echo 1 || echo 0)" "inference: only 200 and 503 ($wrk_other other, $socket_errors socket errors)"
