@@ -134,7 +134,7 @@ public sealed partial class ModelManager
                 throw new ServingException(FailureKind.Conflict, $"model '{name}' has no version {version} to label '{label}'");
             }
 
-            var json = EditLabels(name, labels => labels[label] = version);
+            var json = EditLabels(directory, labels => labels[label] = version);
             var written = WithConfig(directory, ParseConfig(name, json), json);
             PreparedModel prepared;
             try
@@ -165,7 +165,7 @@ public sealed partial class ModelManager
                 throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
             }
 
-            var json = EditLabels(name, labels => labels.Remove(label));
+            var json = EditLabels(directory, labels => labels.Remove(label));
             var written = WithConfig(directory, ParseConfig(name, json), json);
             var prepared = Prepare(written with { ConfigStamp = directory.ConfigStamp }, force: false, strict: false);
             WriteConfigOrAbandon(name, json, prepared);
@@ -362,18 +362,18 @@ public sealed partial class ModelManager
         }
     }
 
-    /// <summary>config.json with its labels edited, everything else kept as the user wrote it.</summary>
-    private byte[] EditLabels(string name, Action<Dictionary<string, long>> edit)
+    /// <summary>
+    /// config.json with its labels edited, everything else kept as the user wrote it. The labels come from the typed
+    /// config (Triton's integers may be written as strings), so the edit never trips over how a label was written.
+    /// </summary>
+    private static byte[] EditLabels(ModelDirectory directory, Action<Dictionary<string, long>> edit)
     {
-        var existing = _store.ReadConfig(name);
-        var root = existing is null ? new JsonObject() : JsonNode.Parse(existing, documentOptions: new JsonDocumentOptions
+        var root = directory.ConfigJson is null ? new JsonObject() : JsonNode.Parse(directory.ConfigJson, documentOptions: new JsonDocumentOptions
         {
             CommentHandling = JsonCommentHandling.Skip,
             AllowTrailingCommas = true,
         })!.AsObject();
-        var labels = root["labels"] is JsonObject current
-            ? current.ToDictionary(pair => pair.Key, pair => pair.Value!.GetValue<long>(), StringComparer.Ordinal)
-            : new Dictionary<string, long>(StringComparer.Ordinal);
+        var labels = new Dictionary<string, long>(directory.Labels, StringComparer.Ordinal);
         edit(labels);
         root["labels"] = new JsonObject(labels.OrderBy(pair => pair.Key, StringComparer.Ordinal)
             .Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
