@@ -7,7 +7,7 @@ using MaaS.Server.Hosting;
 
 // appsettings.json sits beside the binary; relative paths in settings (the model repository) are the working directory's.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddMaaSHosting(args);             // --model-repository, port 8000, body limits
+builder.AddMaaSHosting(args);             // --model-repository, port 8000, Kestrel and inference limits
 builder.AddMaaSLogging();                 // Serilog console (text or JSON), request logging
 builder.AddMaaSTelemetry();               // OpenTelemetry traces when an OTLP endpoint is set
 builder.Services.AddMaaSCore();           // repository, registry, sessions
@@ -24,6 +24,7 @@ app.UseResponseCompression();
 app.UseMaaSErrorHandling();
 app.UseMaaSSwagger();
 app.UseMaaSAuth();
+app.UseMaaSInferenceLimits();             // MaxInFlight / MaxQueued on the routes that run a model
 app.MapHealth();
 app.MapMetrics();
 app.MapServerMetadata();

@@ -25,7 +25,7 @@ public sealed partial class OnnxModel : IDisposable
     }
 
     internal OnnxModel(InferenceSession session, ModelSignature signature, string executionProvider)
-        : this(new SessionPool([session]), signature, executionProvider)
+        : this(new SessionPool([session], TimeProvider.System, TimeSpan.FromSeconds(new SessionsOptions().SessionWaitTimeoutSeconds)), signature, executionProvider)
     {
     }
 
@@ -45,8 +45,9 @@ public sealed partial class OnnxModel : IDisposable
 
     /// <summary>
     /// Runs a validated request: through the batch queue when the model batches dynamically, else on the next free
-    /// instance, waiting in line when all are busy. Cancellation ends the wait; a run under way stops only when no
-    /// request that shares it still wants it.
+    /// instance, waiting in line when all are busy (for at most MaaS:Sessions:SessionWaitTimeoutSeconds, or the request's
+    /// shorter <c>timeout</c>, then a 503). Cancellation ends the wait; a run under way stops only when no request that
+    /// shares it still wants it.
     /// </summary>
     public async Task<InferResult> RunAsync(InferRequest request, CancellationToken cancellationToken)
     {
@@ -59,7 +60,7 @@ public sealed partial class OnnxModel : IDisposable
         }
 
         var queued = Stopwatch.GetTimestamp();
-        using var lease = await _pool.LeaseAsync(cancellationToken);
+        using var lease = await _pool.LeaseAsync(request.TimeoutMicroseconds, cancellationToken);
         var queue = Stopwatch.GetElapsedTime(queued);
         var result = RunOn(lease.Session, request, cancellationToken);
         result.Timings = result.Timings with { Queue = queue };

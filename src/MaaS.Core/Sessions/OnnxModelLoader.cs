@@ -79,7 +79,7 @@ public sealed partial class OnnxModelLoader(
                 }
             }
 
-            return (new SessionPool(created), provider);
+            return (new SessionPool(created, time, TimeSpan.FromSeconds(sessions.Value.SessionWaitTimeoutSeconds)), provider);
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or ModelConfigException)
         {

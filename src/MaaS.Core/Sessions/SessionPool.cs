@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.ML.OnnxRuntime;
 
@@ -6,25 +7,33 @@ namespace MaaS.Core.Sessions;
 /// <summary>
 /// The instances of one model version (Triton's instance_group count): each runs one request at a time, so the count
 /// bounds concurrency and lets CPU threads be split between instances. Callers wait in arrival order (a channel's
-/// readers are served first come, first served) and stop waiting when their request is cancelled.
+/// readers are served first come, first served), for at most the wait timeout, and stop waiting when their request is
+/// cancelled.
 /// </summary>
 internal sealed class SessionPool : IDisposable
 {
     private readonly InferenceSession[] _sessions;
     private readonly Channel<InferenceSession> _idle;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _waitTimeout;
+    private int _waiting;
 
-    public SessionPool(IReadOnlyList<InferenceSession> sessions)
+    /// <param name="sessions">The instances; the pool owns them from here on.</param>
+    /// <param name="time">The clock the wait timeout runs on.</param>
+    /// <param name="waitTimeout">The longest a caller waits for an instance before a 503 (MaaS:Sessions:SessionWaitTimeoutSeconds).</param>
+    public SessionPool(IReadOnlyList<InferenceSession> sessions, TimeProvider time, TimeSpan waitTimeout)
     {
         ArgumentOutOfRangeException.ThrowIfZero(sessions.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(waitTimeout, TimeSpan.Zero);
         _sessions = [.. sessions];
+        _time = time;
+        _waitTimeout = waitTimeout;
         _idle = Channel.CreateBounded<InferenceSession>(new BoundedChannelOptions(_sessions.Length) { SingleReader = false, SingleWriter = false });
         foreach (var session in _sessions)
         {
             _idle.Writer.TryWrite(session);
         }
     }
-
-    private int _waiting;
 
     public int Count => _sessions.Length;
 
@@ -37,8 +46,13 @@ internal sealed class SessionPool : IDisposable
     /// <summary>Instances idle right now.</summary>
     public int Idle => _idle.Reader.Count;
 
-    /// <summary>Takes an idle instance, waiting in line for one when all are busy.</summary>
-    public async ValueTask<SessionLease> LeaseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes an idle instance, waiting in line for one when all are busy: for at most the pool's wait timeout, or
+    /// <paramref name="requestTimeoutMicroseconds"/> (the request's <c>timeout</c> parameter; 0 = none) when that is
+    /// shorter: as Triton treats it, a request's timeout may only shorten the server's. Past it, a <see cref="ServingException"/> of kind
+    /// <see cref="FailureKind.NotReady"/> (503) whose inner exception is a <see cref="SessionWaitTimeoutException"/>.
+    /// </summary>
+    public async ValueTask<SessionLease> LeaseAsync(long requestTimeoutMicroseconds, CancellationToken cancellationToken)
     {
 #pragma warning disable CA2000 // the pool owns its sessions; a lease only borrows one
         if (_idle.Reader.TryRead(out var session))
@@ -46,10 +60,24 @@ internal sealed class SessionPool : IDisposable
             return new SessionLease(this, session);
         }
 
+        var timeout = requestTimeoutMicroseconds > 0 && requestTimeoutMicroseconds < _waitTimeout.TotalMicroseconds
+            ? TimeSpan.FromMicroseconds(requestTimeoutMicroseconds)
+            : _waitTimeout;
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         Interlocked.Increment(ref _waiting);
         try
         {
-            return new SessionLease(this, await _idle.Reader.ReadAsync(cancellationToken));
+            return new SessionLease(this, await _idle.Reader.ReadAsync(linked.Token));
+        }
+        catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Our deadline, not the client's: the model is busier than its instances can serve in time.
+            throw new ServingException(
+                FailureKind.NotReady,
+                $"all {_sessions.Length} instances of the model stayed busy for {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s "
+                + "(MaaS:Sessions:SessionWaitTimeoutSeconds or the request's timeout); the server is overloaded, retry later",
+                new SessionWaitTimeoutException("waiting for a model instance timed out", ex));
         }
         finally
         {

@@ -49,4 +49,11 @@ public sealed class SessionsOptions
     /// <summary>How long a request waits for an evicted version to load again before a 503. Default 30, 1 to 3600.</summary>
     [Range(1, 3600)]
     public int LoadTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// How long a request waits for a free instance of its model version (all busy) before a 503; a request's own
+    /// <c>timeout</c> parameter (microseconds) may shorten it. Default 30, 1 to 3600.
+    /// </summary>
+    [Range(1, 3600)]
+    public int SessionWaitTimeoutSeconds { get; set; } = 30;
 }

@@ -31,10 +31,16 @@ internal static class ErrorHandling
         return app;
     }
 
-    public static Task WriteAsync(HttpContext context, int statusCode, string message)
+    /// <summary>Writes the error body; <paramref name="retryAfterSeconds"/> above 0 adds Retry-After (an overloaded server's 503).</summary>
+    public static Task WriteAsync(HttpContext context, int statusCode, string message, int retryAfterSeconds = 0)
     {
         context.Response.Clear();
         context.Response.StatusCode = statusCode;
+        if (retryAfterSeconds > 0)
+        {
+            context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return context.Response.WriteAsJsonAsync(new ErrorResponse(message), MaaSJsonContext.Error, contentType: null, context.RequestAborted);
     }
 }

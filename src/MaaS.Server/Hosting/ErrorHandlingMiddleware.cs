@@ -1,15 +1,27 @@
 using MaaS.Core;
+using MaaS.Core.Sessions;
 
 namespace MaaS.Server.Hosting;
 
 /// <summary>Catches what a request throws and answers with the mapped status and an <c>{"error"}</c> body.</summary>
-internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, InferenceLimits limits, ILogger<ErrorHandlingMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         try
         {
             await next(context);
+        }
+        catch (ServingException ex) when (ex.InnerException is TimeoutException && !context.Response.HasStarted)
+        {
+            // A wait that timed out (every instance of the model busy, or a reload still running): a retry later may
+            // get through, so say when.
+            if (ex.InnerException is SessionWaitTimeoutException)
+            {
+                limits.CountSessionWaitTimeout();
+            }
+
+            await AnswerAsync(context, ErrorHandling.ToStatusCode(ex.Kind), ex.Message, limits.RetryAfterSeconds);
         }
         catch (ServingException ex) when (!context.Response.HasStarted)
         {
@@ -35,11 +47,11 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
 #pragma warning restore CA1031
     }
 
-    private async Task AnswerAsync(HttpContext context, int statusCode, string message)
+    private async Task AnswerAsync(HttpContext context, int statusCode, string message, int retryAfterSeconds = 0)
     {
         try
         {
-            await ErrorHandling.WriteAsync(context, statusCode, message);
+            await ErrorHandling.WriteAsync(context, statusCode, message, retryAfterSeconds);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

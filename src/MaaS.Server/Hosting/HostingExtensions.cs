@@ -4,7 +4,8 @@ internal static class HostingExtensions
 {
     /// <summary>
     /// Listens on port 8000 unless --urls or ASPNETCORE_URLS says otherwise, maps --model-repository to
-    /// MaaS:ModelRepository, and sets Kestrel's body limit from MaaS:Limits.
+    /// MaaS:ModelRepository, sets Kestrel's limits (body, connections, header and keep-alive timeouts) from MaaS:Limits,
+    /// and bounds inference work (<see cref="InferenceLimits"/>).
     /// </summary>
     public static WebApplicationBuilder AddMaaSHosting(this WebApplicationBuilder builder, string[] args)
     {
@@ -34,8 +35,15 @@ internal static class HostingExtensions
         builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ShutdownOptions>>((host, shutdown) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DelaySeconds + shutdown.Value.TimeoutSeconds));
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
-            .Configure<Microsoft.Extensions.Options.IOptions<LimitsOptions>>((kestrel, limits) =>
-                kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+            .Configure<Microsoft.Extensions.Options.IOptions<LimitsOptions>>((kestrel, options) =>
+            {
+                var limits = options.Value;
+                kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+                kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+                kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(limits.RequestHeadersTimeoutSeconds);
+                kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(limits.KeepAliveTimeoutSeconds);
+            });
+        builder.Services.AddMaaSInferenceLimits();
         return builder;
     }
 }

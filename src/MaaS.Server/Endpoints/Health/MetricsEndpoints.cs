@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using MaaS.Core.Registry;
 using MaaS.Core.Sessions;
+using MaaS.Server.Hosting;
 using MaaS.Server.Hosting.Metrics;
 
 namespace MaaS.Server.Endpoints.Health;
@@ -20,7 +21,8 @@ internal static class MetricsEndpoints
         routes.MapGet("/metrics", GetMetrics).WithTags("Health").WithSummary("Prometheus metrics.").Produces<string>(contentType: "text/plain");
 
     private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult GetMetrics(
-        ModelRegistry registry, LoadedModelCache cache, IExecutionProviderFactory provider, InferenceStatistics statistics, HttpRequestMetrics http)
+        ModelRegistry registry, LoadedModelCache cache, IExecutionProviderFactory provider, InferenceStatistics statistics, HttpRequestMetrics http,
+        InferenceLimits limits)
     {
         var text = new StringBuilder();
         // One consistent view of the registry for the whole scrape, however it changes meanwhile.
@@ -28,6 +30,7 @@ internal static class MetricsEndpoints
         WriteInferenceSeries(text, versions, statistics);
         WriteHistograms(text, versions, statistics);
         WriteCache(text, registry, cache, provider);
+        WriteLimits(text, limits);
         WriteHttp(text, http);
         WriteProcess(text);
         return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
@@ -107,6 +110,23 @@ internal static class MetricsEndpoints
         Line(text, "maas_model_loads_total", null, cache.Loads);
         Header(text, "maas_model_evictions_total", "counter", "Model versions evicted to stay within the loaded-model budget.");
         Line(text, "maas_model_evictions_total", null, cache.Evictions);
+    }
+
+    private static void WriteLimits(StringBuilder text, InferenceLimits limits)
+    {
+        Header(text, "maas_inference_in_flight", "gauge", "Inference requests running now (at most maas_inference_max_in_flight).");
+        Line(text, "maas_inference_in_flight", null, limits.InFlight);
+        Header(text, "maas_inference_max_in_flight", "gauge", "Inference requests that may run at once (MaaS:Limits:MaxInFlight).");
+        Line(text, "maas_inference_max_in_flight", null, limits.MaxInFlight);
+        Header(text, "maas_inference_queued", "gauge", "Inference requests waiting for a slot now (at most maas_inference_max_queued).");
+        Line(text, "maas_inference_queued", null, limits.Queued);
+        Header(text, "maas_inference_max_queued", "gauge", "Inference requests that may wait for a slot (MaaS:Limits:MaxQueued).");
+        Line(text, "maas_inference_max_queued", null, limits.MaxQueued);
+        Header(text, "maas_inference_rejected_total", "counter", "Inference requests refused with 503 because the server was at a limit, by reason.");
+        foreach (var (reason, count) in limits.Rejected)
+        {
+            Line(text, "maas_inference_rejected_total", $"reason=\"{reason}\"", count);
+        }
     }
 
     private static void WriteHttp(StringBuilder text, HttpRequestMetrics http)

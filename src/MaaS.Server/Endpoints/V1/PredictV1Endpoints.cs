@@ -20,7 +20,10 @@ internal static class PredictV1Endpoints
             .WithMetadata(new RequestBodyDocumentation(typeof(PredictRequestDocument)))
             .Produces<PredictResponseDocument>()
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
+            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable)
+            .RequireInferenceLimits();
         return group;
     }
 
@@ -34,12 +37,13 @@ internal static class PredictV1Endpoints
         HttpContext context, string modelName, LoadedModelCache cache, IOptions<LimitsOptions> limits, InferenceStatistics statistics,
         CancellationToken cancellationToken)
     {
+        // The body first, as on V2: a slow upload holds no version.
+        using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         using var lease = await cache.AcquireAsync(modelName, version: null, label: null, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
         var tracker = statistics.Start(lease);
         try
         {
-            using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
             var signature = lease.Model.Signature;
             using var request = PredictRequestReader.Read(body.Span, signature);
             tracker.Decoded();

@@ -27,29 +27,31 @@ internal static class InferenceV2Endpoints
                 .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
                 .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
                 .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-                .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+                .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable)
+                .RequireInferenceLimits();
         }
 
         return group;
     }
 
     // The body is read raw (tritonclient sends no Content-Type, and binary tensors follow the JSON), parsed in place,
-    // run, and the outputs are encoded straight from ONNX Runtime's tensors.
+    // run, and the outputs are encoded straight from ONNX Runtime's tensors. It is read before the version is leased: a
+    // slow upload then holds no version (nor reloads an evicted one), only its MaaS:Limits:MaxInFlight slot.
     private static async Task InferAsync(
         HttpContext context, string modelName, ModelVersionRoute modelVersion, LoadedModelCache cache, IOptions<LimitsOptions> limits,
         InferenceStatistics statistics, Telemetry telemetry, TimeProvider time, CancellationToken cancellationToken)
     {
+        using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
+        var headerLength = ReadHeaderLength(context.Request, body.Length);
         using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
         var tracker = statistics.Start(lease);
         try
         {
             var signature = lease.Model.Signature;
-            using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
             InferRequest request;
             using (telemetry.Start("maas.decode", modelName, lease.VersionNumber))
             {
-                var headerLength = ReadHeaderLength(context.Request, body.Length);
                 request = headerLength == 0
                     ? InferRequestReader.ReadRaw(body.Span, signature)
                     : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature);

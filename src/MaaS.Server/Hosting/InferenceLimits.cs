@@ -1,0 +1,127 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace MaaS.Server.Hosting;
+
+/// <summary>
+/// The server-wide bound on inference work (MaaS:Limits:MaxInFlight and MaxQueued): one concurrency limiter shared by
+/// every route that runs a model, its counts for /metrics, and the rejections. Requests past both limits get 503 at
+/// once instead of buffering their bodies until memory runs out.
+/// </summary>
+internal sealed partial class InferenceLimits : IDisposable
+{
+    /// <summary>The rate-limiting policy the inference routes require.</summary>
+    public const string PolicyName = "inference";
+
+    /// <summary>Rejection reason: the server-wide queue (MaaS:Limits:MaxQueued) was full.</summary>
+    public const string QueueFull = "max_queued";
+
+    /// <summary>Rejection reason: no instance of the model became free in time (MaaS:Sessions:SessionWaitTimeoutSeconds).</summary>
+    public const string SessionWaitTimeout = "session_wait_timeout";
+
+    private readonly ConcurrencyLimiter _limiter;
+    private long _rejectedQueueFull;
+    private long _rejectedSessionWait;
+
+    public InferenceLimits(IOptions<LimitsOptions> options, ILogger<InferenceLimits> logger)
+        : this(options.Value, Environment.ProcessorCount, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)
+    {
+        Log.Limits(logger, MaxInFlight, MaxQueued, Processors, AvailableMemoryBytes, options.Value.MaxRequestBodyBytes);
+    }
+
+    internal InferenceLimits(LimitsOptions options, int processors, long availableMemoryBytes)
+    {
+        Processors = processors;
+        AvailableMemoryBytes = availableMemoryBytes;
+        var (inFlight, queued) = Defaults(processors, availableMemoryBytes, options.MaxRequestBodyBytes);
+        MaxInFlight = options.MaxInFlight ?? inFlight;
+        MaxQueued = options.MaxQueued ?? queued;
+        RetryAfterSeconds = options.RetryAfterSeconds;
+        _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = MaxInFlight,
+            QueueLimit = MaxQueued,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        Limiter = new SharedLimiter(_limiter);
+    }
+
+    /// <summary>The CPUs the defaults were derived from.</summary>
+    public int Processors { get; }
+
+    /// <summary>The memory the process may use (the GC's view: a container's limit, else the machine's), which the defaults were derived from.</summary>
+    public long AvailableMemoryBytes { get; }
+
+    public int MaxInFlight { get; }
+
+    public int MaxQueued { get; }
+
+    public int RetryAfterSeconds { get; }
+
+    /// <summary>The limiter as the rate-limiting middleware's partition: never disposed by it, never idle-collected.</summary>
+    public RateLimiter Limiter { get; }
+
+    /// <summary>Inference requests running now.</summary>
+    public long InFlight => MaxInFlight - (_limiter.GetStatistics()?.CurrentAvailablePermits ?? MaxInFlight);
+
+    /// <summary>Inference requests waiting for a slot now.</summary>
+    public long Queued => _limiter.GetStatistics()?.CurrentQueuedCount ?? 0;
+
+    /// <summary>Requests refused with 503 because the server was at a limit, by reason, since start.</summary>
+    public IReadOnlyList<(string Reason, long Count)> Rejected =>
+        [(QueueFull, Interlocked.Read(ref _rejectedQueueFull)), (SessionWaitTimeout, Interlocked.Read(ref _rejectedSessionWait))];
+
+    /// <summary>
+    /// The defaults: half of the memory the process may use is for request data, and a request in flight may hold its
+    /// body and about as much again in decoded tensors, so at most <c>memory / 2 / (2 x body limit)</c> requests are
+    /// admitted (running or queued), at least one. Of those, up to 2 per CPU run (a run uses every core, so more only
+    /// wait for an instance), and up to 8 times as many as run may queue.
+    /// </summary>
+    internal static (int MaxInFlight, int MaxQueued) Defaults(int processors, long availableMemoryBytes, long maxRequestBodyBytes)
+    {
+        var admitted = Math.Clamp(availableMemoryBytes / 2 / (2 * maxRequestBodyBytes), 1, 100_000);
+        var inFlight = (int)Math.Min(2L * Math.Max(processors, 1), admitted);
+        var queued = (int)Math.Min(admitted - inFlight, 8L * inFlight);
+        return (inFlight, queued);
+    }
+
+    /// <summary>The rate limiter's <c>OnRejected</c>: a 503 with Retry-After and the error body, written here (no exception per rejection).</summary>
+    public ValueTask RejectAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _rejectedQueueFull);
+        return new ValueTask(ErrorHandling.WriteAsync(
+            context.HttpContext,
+            StatusCodes.Status503ServiceUnavailable,
+            $"the server is at its limit of {MaxInFlight} inference requests in flight and {MaxQueued} queued "
+            + "(MaaS:Limits:MaxInFlight, MaaS:Limits:MaxQueued); retry later",
+            RetryAfterSeconds));
+    }
+
+    /// <summary>Counts a request that got 503 because every instance of its model stayed busy too long.</summary>
+    public void CountSessionWaitTimeout() => Interlocked.Increment(ref _rejectedSessionWait);
+
+    public void Dispose() => _limiter.Dispose();
+
+    /// <summary>Hands out the shared limiter's leases; disposing it leaves the limiter alone (the singleton owns it).</summary>
+    private sealed class SharedLimiter(ConcurrencyLimiter limiter) : RateLimiter
+    {
+        // Null: never idle, so the middleware never disposes and recreates the partition (which would reset nothing
+        // here, but would cut it loose from the counts /metrics reads).
+        public override TimeSpan? IdleDuration => null;
+
+        public override RateLimiterStatistics? GetStatistics() => limiter.GetStatistics();
+
+        protected override RateLimitLease AttemptAcquireCore(int permitCount) => limiter.AttemptAcquire(permitCount);
+
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
+            limiter.AcquireAsync(permitCount, cancellationToken);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2030, Level = LogLevel.Information,
+            Message = "Inference limits: {MaxInFlight} requests in flight, {MaxQueued} queued (from {Processors} CPUs, {AvailableMemoryBytes} B of memory, {MaxBodyBytes} B body limit, unless set)")]
+        public static partial void Limits(ILogger logger, int maxInFlight, int maxQueued, int processors, long availableMemoryBytes, long maxBodyBytes);
+    }
+}
