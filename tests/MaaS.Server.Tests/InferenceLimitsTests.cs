@@ -11,12 +11,12 @@ public sealed class InferenceLimitsTests
     private const long MiB = 1024L * 1024;
 
     [Theory]
-    [InlineData(8, 16 * GiB, 64 * MiB, 16, 48)]    // 64 requests of 2 x 64 MiB fit in half of 16 GiB: 2 per CPU run, the rest queue
-    [InlineData(2, 8 * GiB, 64 * MiB, 4, 28)]      // 32 fit: 4 run, 28 queue
-    [InlineData(2, 1 * GiB, 64 * MiB, 4, 0)]       // a small container: 4 fit, all may run, none queue
-    [InlineData(2, 1 * GiB, 1 * MiB, 4, 32)]       // a smaller body limit: 256 fit, the queue is capped at 8 per slot
-    [InlineData(64, 512 * GiB, 64 * MiB, 128, 1024)]
-    [InlineData(4, 0, 64 * MiB, 1, 0)]             // memory unknown or tiny: one at a time, never unlimited
+    [InlineData(8, 16 * GiB, 64 * MiB, 64, 256)]      // 64 bodies of 2 x 64 MiB fit in half of 16 GiB; 4 times as many queue
+    [InlineData(2, 8 * GiB, 64 * MiB, 32, 128)]
+    [InlineData(2, 1 * GiB, 64 * MiB, 4, 16)]         // a small container: 4 bodies fit
+    [InlineData(2, 1 * GiB, 1 * MiB, 128, 256)]       // a smaller body limit: 64 per CPU run, the queue within a quarter of 1 GiB
+    [InlineData(64, 512 * GiB, 64 * MiB, 2048, 8192)]
+    [InlineData(4, 0, 64 * MiB, 1, 0)]                // memory unknown or tiny: one at a time, never unlimited
     public void Defaults_FromCpusMemoryAndBodyLimit_AdmitNoMoreBodiesThanHalfTheMemoryHolds(
         int processors, long memory, long body, int expectedInFlight, int expectedQueued)
     {
@@ -26,7 +26,8 @@ public sealed class InferenceLimitsTests
         queued.Should().Be(expectedQueued);
         if (memory / 2 >= 2 * body)
         {
-            ((inFlight + queued) * 2 * body).Should().BeLessThanOrEqualTo(memory / 2);
+            (inFlight * 2 * body).Should().BeLessThanOrEqualTo(memory / 2);
+            (queued * InferenceLimits.QueuedRequestBytes).Should().BeLessThanOrEqualTo(memory / 4);
         }
     }
 

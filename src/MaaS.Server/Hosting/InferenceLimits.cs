@@ -73,18 +73,22 @@ internal sealed partial class InferenceLimits : IDisposable
         [(QueueFull, Interlocked.Read(ref _rejectedQueueFull)), (SessionWaitTimeout, Interlocked.Read(ref _rejectedSessionWait))];
 
     /// <summary>
-    /// The defaults: half of the memory the process may use is for request data, and a request in flight may hold its
-    /// body and about as much again in decoded tensors, so at most <c>memory / 2 / (2 x body limit)</c> requests are
-    /// admitted (running or queued), at least one. Of those, up to 2 per CPU run (a run uses every core, so more only
-    /// wait for an instance), and up to 8 times as many as run may queue.
+    /// The defaults. A request in flight holds its body and about as much again in decoded tensors, and half of the memory
+    /// is for request data: at most <c>memory / 2 / (2 x body limit)</c> run at once. "In flight" includes waiting in a
+    /// batch queue or for an instance, and dynamic batching forms batches only from requests in flight, so the CPUs cap
+    /// it only loosely (64 per CPU). A queued request has not read its body (the limiter runs before the handler): it
+    /// holds a connection and at most Kestrel's 1 MiB request buffer, so 4 times as many may queue, within a quarter of
+    /// the memory at 1 MiB each.
     /// </summary>
     internal static (int MaxInFlight, int MaxQueued) Defaults(int processors, long availableMemoryBytes, long maxRequestBodyBytes)
     {
-        var admitted = Math.Clamp(availableMemoryBytes / 2 / (2 * maxRequestBodyBytes), 1, 100_000);
-        var inFlight = (int)Math.Min(2L * Math.Max(processors, 1), admitted);
-        var queued = (int)Math.Min(admitted - inFlight, 8L * inFlight);
+        var inFlight = (int)Math.Clamp(availableMemoryBytes / 2 / (2 * maxRequestBodyBytes), 1, 64L * Math.Max(processors, 1));
+        var queued = (int)Math.Min(4L * inFlight, availableMemoryBytes / 4 / QueuedRequestBytes);
         return (inFlight, queued);
     }
+
+    /// <summary>What a queued request may hold at most: Kestrel's default per-connection request buffer.</summary>
+    internal const long QueuedRequestBytes = 1 << 20;
 
     /// <summary>The rate limiter's <c>OnRejected</c>: a 503 with Retry-After and the error body, written here (no exception per rejection).</summary>
     public ValueTask RejectAsync(OnRejectedContext context, CancellationToken cancellationToken)
