@@ -10,7 +10,7 @@ namespace MaaS.Core.Inference;
 /// "value:index" or "value:index:label", ranked by descending value. Values are formatted as Triton does
 /// (C++ std::to_string: six decimals for floats, plain integers otherwise).
 /// </summary>
-public static class Classifier
+internal static class Classifier
 {
     public static bool Supports(TensorDataType type) =>
         type is not (TensorDataType.Bool or TensorDataType.Bytes or TensorDataType.Fp16 or TensorDataType.Bf16);

@@ -7,7 +7,7 @@ namespace MaaS.Core.Registry;
 /// Loads the repository at startup, in the background so that the server answers health checks (not ready) at once.
 /// A model that fails to load is UNAVAILABLE with its reason and does not stop the others.
 /// </summary>
-public sealed partial class RepositoryLoader(ModelManager manager, ModelRegistry registry, ILogger<RepositoryLoader> logger) : BackgroundService
+internal sealed partial class RepositoryLoader(ModelManager manager, ModelRegistry registry, ILogger<RepositoryLoader> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -13,7 +13,7 @@ namespace MaaS.Core.Registry;
 /// model is synced only once its files have looked the same for two polls in a row, so a file still being copied
 /// is not loaded half-written. Models unloaded on request are left alone until loaded again.
 /// </summary>
-public sealed partial class RepositoryPoller(
+internal sealed partial class RepositoryPoller(
     ModelManager manager, IModelStore store, ModelRegistry registry, IOptions<MaaSOptions> options, TimeProvider time, ILogger<RepositoryPoller> logger)
     : BackgroundService
 {

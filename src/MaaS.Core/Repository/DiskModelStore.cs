@@ -10,7 +10,7 @@ namespace MaaS.Core.Repository;
 /// the final rename is atomic) and deletions go through <c>&lt;root&gt;/.maas-trash</c>; scans skip both (names
 /// starting with '.' are never models), and leftovers from a crash are cleared at start.
 /// </summary>
-public sealed class DiskModelStore : IModelStore
+internal sealed class DiskModelStore : IModelStore
 {
     public const string RecordFileName = ".maas-version.json";
     private const string StagingName = ".maas-staging";

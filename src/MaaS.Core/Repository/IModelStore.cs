@@ -4,7 +4,7 @@ namespace MaaS.Core.Repository;
 /// The model repository on disk, the source of truth for every replica that shares it. Every write lands whole or not
 /// at all: files are staged beside the repository and renamed into place, so a scan never sees half a version.
 /// </summary>
-public interface IModelStore
+internal interface IModelStore
 {
     /// <summary>Absolute path of the repository root.</summary>
     string Root { get; }

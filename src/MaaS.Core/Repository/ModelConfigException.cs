@@ -1,7 +1,7 @@
 namespace MaaS.Core.Repository;
 
 /// <summary>A model's configuration or files cannot be served; the message is the reason the registry reports.</summary>
-public sealed class ModelConfigException : Exception
+internal sealed class ModelConfigException : Exception
 {
     public ModelConfigException(string message)
         : base(message)

@@ -7,7 +7,7 @@ namespace MaaS.Core.Repository;
 /// <c>&lt;root&gt;/&lt;model&gt;/&lt;version&gt;/model.onnx</c>. A directory with neither a config nor a version
 /// directory (e.g. <c>models/tools</c>) is not a model.
 /// </summary>
-public static class ModelRepositoryScanner
+internal static class ModelRepositoryScanner
 {
     public const int MaxModelNameLength = 128;
 

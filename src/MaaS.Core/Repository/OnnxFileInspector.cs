@@ -6,7 +6,7 @@ namespace MaaS.Core.Repository;
 /// would otherwise read whatever path a hostile model names (<c>/etc/passwd</c>, <c>../../other-model</c>).
 /// The file is walked field by field; tensor payloads are skipped, never read into memory.
 /// </summary>
-public static class OnnxFileInspector
+internal static class OnnxFileInspector
 {
     // Field numbers from onnx.proto.
     private const int ModelGraph = 7;

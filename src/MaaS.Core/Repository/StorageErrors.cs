@@ -1,7 +1,7 @@
 namespace MaaS.Core.Repository;
 
 /// <summary>Recognises a full disk among I/O failures (ENOSPC on Linux, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows).</summary>
-public static class StorageErrors
+internal static class StorageErrors
 {
     private const int Enospc = 28;
     private const int ErrorHandleDiskFull = 0x27;

@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace MaaS.Core.Sessions;
 
 /// <summary>ONNX Runtime's default CPU provider.</summary>
-public sealed class CpuExecutionProviderFactory(string? fallbackReason = null) : IExecutionProviderFactory
+internal sealed class CpuExecutionProviderFactory(string? fallbackReason = null) : IExecutionProviderFactory
 {
     public string Name => "cpu";
 

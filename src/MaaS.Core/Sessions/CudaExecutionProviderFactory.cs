@@ -4,7 +4,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace MaaS.Core.Sessions;
 
 /// <summary>ONNX Runtime's CUDA provider (the GPU build of the server); instances configured KIND_CPU stay on the CPU.</summary>
-public sealed class CudaExecutionProviderFactory(CudaOptions cudaOptions) : IExecutionProviderFactory
+internal sealed class CudaExecutionProviderFactory(CudaOptions cudaOptions) : IExecutionProviderFactory
 {
     public string Name => "cuda";
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace MaaS.Core.Sessions;
 
 /// <summary>The <c>MaaS:Cuda</c> section, used when <c>MaaS:ExecutionProvider</c> is <c>cuda</c>.</summary>
-public sealed class CudaOptions
+internal sealed class CudaOptions
 {
     public const string SectionName = "MaaS:Cuda";
 

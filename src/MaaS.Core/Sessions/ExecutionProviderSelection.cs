@@ -9,7 +9,7 @@ namespace MaaS.Core.Sessions;
 /// fails (no GPU, no CUDA or cuDNN libraries, a CPU-only build) the server falls back to the CPU with a warning that
 /// says why, or, with <c>MaaS:Cuda:Strict</c>, refuses to start with a message naming CUDA and the cause.
 /// </summary>
-public static partial class ExecutionProviderSelection
+internal static partial class ExecutionProviderSelection
 {
     // An ONNX model with one Identity node over a float[1]: the cheapest thing CUDA can prove it runs.
     private static readonly byte[] ProbeModel = Convert.FromBase64String(

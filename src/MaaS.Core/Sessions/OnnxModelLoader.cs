@@ -12,7 +12,7 @@ namespace MaaS.Core.Sessions;
 /// Creates the sessions of one model version (one per instance, with the model's options over the server defaults),
 /// works out the signature it serves, and warms every instance up before it is handed over.
 /// </summary>
-public sealed partial class OnnxModelLoader(
+internal sealed partial class OnnxModelLoader(
     IExecutionProviderFactory providers, OrtRuntime runtime, IOptions<MaaSOptions> options, IOptions<SessionsOptions> sessions,
     TimeProvider time, ILogger<OnnxModelLoader> logger)
 {

@@ -10,7 +10,7 @@ namespace MaaS.Core.Sessions;
 /// instead of starting its own. The environment can only be set up before its first use in the process; if something
 /// used ONNX Runtime first, sessions keep their own pools and a warning says so.
 /// </summary>
-public sealed partial class OrtRuntime(IOptions<SessionsOptions> options, ILogger<OrtRuntime> logger)
+internal sealed partial class OrtRuntime(IOptions<SessionsOptions> options, ILogger<OrtRuntime> logger)
 {
     private readonly Lock _gate = new();
     private bool _initialized;

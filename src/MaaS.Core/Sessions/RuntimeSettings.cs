@@ -19,7 +19,7 @@ public enum InstanceKind
 /// (config <c>optimization</c> over the <c>MaaS:Sessions</c> defaults), mapped from a config that
 /// <see cref="ModelConfigReader"/> has already checked.
 /// </summary>
-public sealed record RuntimeSettings(
+internal sealed record RuntimeSettings(
     IReadOnlyList<InstancePlacement> Instances, string GraphOptimizationLevel, int IntraOpThreads, int InterOpThreads, bool MemoryPattern, bool CpuMemArena)
 {
     public const int MaxInstances = 64;

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace MaaS.Core.Tensors;
 
 /// <summary>BYTES tensors in their serialized form: each element is a little-endian uint32 length followed by that many bytes.</summary>
-public static class BytesElements
+internal static class BytesElements
 {
     /// <summary>Counts the elements of a serialized BYTES tensor; -1 when a length prefix runs past the end.</summary>
     public static long Count(ReadOnlySpan<byte> serialized)

@@ -1,7 +1,7 @@
 namespace MaaS.Core.Tensors;
 
 /// <summary>Conversions for the 16-bit float types: BF16 is the high half of an FP32's bits (rounded to nearest even).</summary>
-public static class HalfPrecision
+internal static class HalfPrecision
 {
     public static ushort ToBFloat16Bits(float value)
     {

@@ -9,7 +9,7 @@ namespace MaaS.Core.Tensors;
 /// with the protocol's type rules: integers for integer types (range-checked), numbers for FP32/FP64, true/false for
 /// BOOL, strings for BYTES. FP16 and BF16 have no JSON form.
 /// </summary>
-public static class JsonTensorReader
+internal static class JsonTensorReader
 {
     /// <summary>
     /// Reads the value at <paramref name="reader"/> (positioned on the data token) into <paramref name="destination"/>,

@@ -6,7 +6,7 @@ using System.Text.Unicode;
 namespace MaaS.Core.Tensors;
 
 /// <summary>Writes tensor elements as a flat JSON array, straight from their memory, floats in shortest round-trip form.</summary>
-public static class JsonTensorWriter
+internal static class JsonTensorWriter
 {
     /// <summary>Writes the elements of a fixed-size tensor (not BYTES) held in <paramref name="data"/> as JSON values.</summary>
     public static void WriteElements(Utf8JsonWriter writer, TensorDataType type, ReadOnlySpan<byte> data)

@@ -3,7 +3,7 @@ using System.Text;
 namespace MaaS.Core.Tensors;
 
 /// <summary>Arithmetic and formatting for shapes given as <c>long[]</c> (-1 marks a variable dimension in a spec).</summary>
-public static class TensorShape
+internal static class TensorShape
 {
     /// <summary>Product of the dimensions, or -1 when a dimension is negative or the product overflows a long.</summary>
     public static long ElementCount(ReadOnlySpan<long> shape)

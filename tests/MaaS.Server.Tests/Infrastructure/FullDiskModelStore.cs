@@ -15,7 +15,7 @@ public enum FullDiskAt
 /// The disk store, except that the chosen write fails with ENOSPC, as a full disk makes it fail: staging breaks after
 /// some bytes are written, committing a version or writing config.json fails outright.
 /// </summary>
-public sealed class FullDiskModelStore(IModelStore inner) : IModelStore
+internal sealed class FullDiskModelStore(IModelStore inner) : IModelStore
 {
     public const int StagedBytesBeforeFull = 1000;
 
