@@ -122,6 +122,25 @@ public sealed class RegistryViewAndLabelsTests(MlpServerFixture server) : IClass
     }
 
     [Fact]
+    public async Task SetLabel_ExistingLabelWrittenAsAString_MovesLabelsAndWritesThemAsNumbers()
+    {
+        using var repository = MlpWithVersions(2);
+        repository.WriteFile("mlp/config.json", MlpConfig(extra: "\"labels\": {\"stable\": \"1\"}"));
+        using var app = new RepositoryApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+
+        using var response = await SetLabelAsync(client, "mlp", "canary", 2);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, "Triton's integers may be strings, and a label edit reads them as the config reader does");
+        var labels = (await ViewAsync(client, "mlp")).GetProperty("labels");
+        labels.GetProperty("stable").GetInt64().Should().Be(1);
+        labels.GetProperty("canary").GetInt64().Should().Be(2);
+        var written = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(repository.Path, "mlp", "config.json")))!;
+        written["labels"]!["stable"]!.GetValueKind().Should().Be(JsonValueKind.Number);
+        await ShouldServeMlpAsync(client, "/v2/models/mlp/labels/stable/infer", "1");
+    }
+
+    [Fact]
     public async Task SetLabel_VersionOutsideLatestPolicy_KeepsItServed()
     {
         using var repository = MlpWithVersions(2);
