@@ -52,6 +52,30 @@ public sealed partial class LoadedModelBudgetTests
         health.StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    [Theory]
+    [InlineData("{\"inputs\": [")]
+    [InlineData("{\"inputs\": [{\"name\": \"input\", \"datatype\": \"FP32\", \"shape\": [1, 5], \"data\": [1, 2, 3, 4, 5]}]}")]
+    [InlineData("{\"inputs\": [{\"name\": \"nope\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1, 2, 3, 4]}]}")]
+    public async Task Infer_BadBodyForAnEvictedVersion_Is400AndLoadsNothing(string body)
+    {
+        using var app = new RepositoryApplication(RepositoryPaths.Models, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "1" });
+        using var client = await app.CreateReadyClientAsync();
+        using (var index = await client.PostAsync(new Uri("/v2/repository/index", UriKind.Relative), null))
+        {
+            (await index.Content.ReadAsStringAsync()).Should().Contain("{\"name\":\"mlp\",\"version\":\"1\",\"state\":\"UNAVAILABLE\",\"reason\":\"evicted\"}");
+        }
+
+        var loads = await MetricAsync(client, "maas_model_loads_total");
+
+        using var response = await client.PostAsync(V2Requests.InferUri("mlp", 1), V2Requests.Json(body));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync());
+        (await MetricAsync(client, "maas_model_loads_total")).Should().Be(loads, "the body was refused against the evicted version's signature, before anything loaded");
+        using var good = await client.PostAsync(V2Requests.InferUri("mlp", 1), V2Requests.Json(V2Requests.JsonBody(ReferenceCase.Bundled("mlp", 1))));
+        good.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await MetricAsync(client, "maas_model_loads_total")).Should().Be(loads + 1, "a good body does load it");
+    }
+
     [Fact]
     public async Task Metrics_ReportProviderAndLoadDurations()
     {

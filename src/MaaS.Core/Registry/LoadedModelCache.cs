@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MaaS.Core.Inference;
 using MaaS.Core.Sessions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -76,6 +77,19 @@ public sealed partial class LoadedModelCache : IAsyncDisposable
     }
 
     /// <summary>
+    /// The version a request addresses and its signature, without leasing or loading it (an evicted version keeps the
+    /// signature it had), so a request body can be checked before anything is loaded again. The same 404 and 503 as
+    /// <see cref="AcquireAsync"/>; the version may still move on before it is acquired.
+    /// </summary>
+    public (long Number, ModelSignature Signature) Resolve(string name, long? version, string? label)
+    {
+        var found = _registry.Find(name, version, label);
+        return found.Signature is { } signature && (found.IsEvicted || found.State == ModelVersionState.Ready)
+            ? (found.Number, signature)
+            : throw ModelRegistry.NotReady(name, found);
+    }
+
+    /// <summary>
     /// Evicts least recently used idle versions until the loaded ones fit the budget. A model whose lock is held (being
     /// changed, or reloading) is skipped, not waited for: this runs on request paths and after every publish.
     /// </summary>
@@ -121,7 +135,7 @@ public sealed partial class LoadedModelCache : IAsyncDisposable
             }
 
             var footprint = version.Model!.FootprintBytes;
-            if (version.IsIdle && _registry.TryReplaceVersion(model.Name, version, ModelVersion.Evicted(version.Number, version.File)))
+            if (version.IsIdle && _registry.TryReplaceVersion(model.Name, version, ModelVersion.Evicted(version.Number, version.File, version.Model.Signature)))
             {
                 count--;
                 bytes -= footprint;

@@ -63,7 +63,7 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
         // A concurrent swap can retire the version between lookup and acquire: look again, the entry has moved on.
         for (var attempt = 0; attempt < 8; attempt++)
         {
-            var found = label is null ? GetVersion(name, version) : GetLabelled(name, label);
+            var found = Find(name, version, label);
             if (found.IsEvicted)
             {
                 evicted = found;
@@ -72,9 +72,7 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
 
             if (found.State != ModelVersionState.Ready)
             {
-                throw new ServingException(
-                    FailureKind.NotReady,
-                    $"model '{name}' version {found.Number} is not ready: {found.State.ToString().ToUpperInvariant()}{(found.Reason is null ? "" : $" ({found.Reason})")}");
+                throw NotReady(name, found);
             }
 
             if (found.TryAcquire())
@@ -87,6 +85,13 @@ public sealed class ModelRegistry(IOptions<MaaSOptions> options, TimeProvider? t
 
         throw new ServingException(FailureKind.NotReady, $"model '{name}' is being replaced; retry");
     }
+
+    /// <summary>The version a request addresses: by number, by label, or the latest routable one; 404 when unknown.</summary>
+    internal ModelVersion Find(string name, long? version, string? label) => label is null ? GetVersion(name, version) : GetLabelled(name, label);
+
+    internal static ServingException NotReady(string name, ModelVersion version) => new(
+        FailureKind.NotReady,
+        $"model '{name}' version {version.Number} is not ready: {version.State.ToString().ToUpperInvariant()}{(version.Reason is null ? "" : $" ({version.Reason})")}");
 
     /// <summary>The version a label points at; 404 when the model or the label is unknown.</summary>
     public long ResolveLabel(string name, string label) => ResolveLabel(GetModel(name), label);

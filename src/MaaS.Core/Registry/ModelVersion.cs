@@ -1,3 +1,4 @@
+using MaaS.Core.Inference;
 using MaaS.Core.Sessions;
 
 namespace MaaS.Core.Registry;
@@ -49,8 +50,16 @@ public sealed class ModelVersion
         new(number, ModelVersionState.Unavailable, reason, null, file);
 
     /// <summary>Unloaded to stay within the loaded-model budget: still routable, loaded again by the next request for it.</summary>
-    public static ModelVersion Evicted(long number, VersionFileInfo? file) =>
-        new(number, ModelVersionState.Unavailable, EvictedReason, null, file) { IsEvicted = true };
+    public static ModelVersion Evicted(long number, VersionFileInfo? file, ModelSignature? signature = null) =>
+        new(number, ModelVersionState.Unavailable, EvictedReason, null, file) { IsEvicted = true, _evictedSignature = signature };
+
+    private ModelSignature? _evictedSignature;
+
+    /// <summary>
+    /// What the version accepts and returns, without holding it: the loaded model's signature, or the one an evicted
+    /// version had (a request body is checked against it before anything is loaded again); null when unknown.
+    /// </summary>
+    public ModelSignature? Signature => Model?.Signature ?? _evictedSignature;
 
     public const string EvictedReason = "evicted";
 

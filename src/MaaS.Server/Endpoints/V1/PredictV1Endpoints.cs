@@ -37,16 +37,26 @@ internal static class PredictV1Endpoints
         HttpContext context, string modelName, LoadedModelCache cache, IOptions<LimitsOptions> limits, InferenceStatistics statistics,
         CancellationToken cancellationToken)
     {
-        // The body first, as on V2: a slow upload holds no version.
+        // The body first, and decoded, as on V2: a slow upload holds no version, and a bad one loads none again.
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
-        using var lease = await cache.AcquireAsync(modelName, version: null, label: null, cancellationToken);
-        context.SetServedVersion(lease.VersionNumber);
-        var tracker = statistics.Start(lease);
+        var (number, signature) = cache.Resolve(modelName, version: null, label: null);
+        context.SetServedVersion(number);
+        var tracker = statistics.Start(modelName, number);
+        InferRequest? request = null;
         try
         {
-            var signature = lease.Model.Signature;
-            using var request = PredictRequestReader.Read(body.Span, signature);
+            request = PredictRequestReader.Read(body.Span, signature);
             tracker.Decoded();
+            using var lease = await cache.AcquireAsync(modelName, version: null, label: null, cancellationToken);
+            if (!ReferenceEquals(lease.Model.Signature, signature))
+            {
+                context.SetServedVersion(tracker.Version = lease.VersionNumber);
+                signature = lease.Model.Signature;
+                request.Dispose();
+                request = null;
+                request = PredictRequestReader.Read(body.Span, signature);
+            }
+
             using var result = await lease.Model.RunAsync(request, cancellationToken);
             context.Response.ContentType = "application/json";
             await using (var json = new Utf8JsonWriter(context.Response.BodyWriter, MaaSJsonContext.WriterOptions))
@@ -60,6 +70,10 @@ internal static class PredictV1Endpoints
         catch (Exception ex) when (tracker.Failed(ex))
         {
             throw;
+        }
+        finally
+        {
+            request?.Dispose();
         }
     }
 }

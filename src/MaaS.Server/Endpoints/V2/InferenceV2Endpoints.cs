@@ -35,45 +35,61 @@ internal static class InferenceV2Endpoints
     }
 
     // The body is read raw (tritonclient sends no Content-Type, and binary tensors follow the JSON), parsed in place,
-    // run, and the outputs are encoded straight from ONNX Runtime's tensors. It is read before the version is leased: a
-    // slow upload then holds no version (nor reloads an evicted one), only its MaaS:Limits:MaxInFlight slot.
+    // run, and the outputs are encoded straight from ONNX Runtime's tensors. It is read and decoded before the version is
+    // leased: a slow upload then holds no version, only its MaaS:Limits:MaxInFlight slot, and a bad body is refused
+    // without loading an evicted version again (an evicted version keeps its signature for that).
     private static async Task InferAsync(
         HttpContext context, string modelName, ModelVersionRoute modelVersion, LoadedModelCache cache, IOptions<LimitsOptions> limits,
         InferenceStatistics statistics, Telemetry telemetry, TimeProvider time, CancellationToken cancellationToken)
     {
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var headerLength = ReadHeaderLength(context.Request, body.Length);
-        using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
-        context.SetServedVersion(lease.VersionNumber);
-        var tracker = statistics.Start(lease);
+        var (number, signature) = cache.Resolve(modelName, modelVersion.Number, modelVersion.Label);
+        context.SetServedVersion(number);
+        var tracker = statistics.Start(modelName, number);
+        InferRequest? request = null;
         try
         {
-            var signature = lease.Model.Signature;
-            InferRequest request;
-            using (telemetry.Start("maas.decode", modelName, lease.VersionNumber))
+            request = Decode(body, headerLength, signature, telemetry, modelName, number);
+            tracker.Decoded();
+            using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
+            if (!ReferenceEquals(lease.Model.Signature, signature))
             {
-                request = headerLength == 0
-                    ? InferRequestReader.ReadRaw(body.Span, signature)
-                    : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature);
+                // Loaded again since, or the latest or the label moved on: decode for the version that will run it.
+                context.SetServedVersion(tracker.Version = lease.VersionNumber);
+                signature = lease.Model.Signature;
+                request.Dispose();
+                request = null;
+                request = Decode(body, headerLength, signature, telemetry, modelName, lease.VersionNumber);
             }
 
-            using (request)
+            var runStarted = time.GetUtcNow();
+            using var result = await lease.Model.RunAsync(request, cancellationToken);
+            telemetry.RecordRun(modelName, lease.VersionNumber, runStarted, result.Timings);
+            using (telemetry.Start("maas.encode", modelName, lease.VersionNumber))
             {
-                tracker.Decoded();
-                var runStarted = time.GetUtcNow();
-                using var result = await lease.Model.RunAsync(request, cancellationToken);
-                telemetry.RecordRun(modelName, lease.VersionNumber, runStarted, result.Timings);
-                using (telemetry.Start("maas.encode", modelName, lease.VersionNumber))
-                {
-                    await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
-                }
-
-                tracker.Succeeded(request, result, signature);
+                await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
             }
+
+            tracker.Succeeded(request, result, signature);
         }
         catch (Exception ex) when (tracker.Failed(ex))
         {
             throw;
+        }
+        finally
+        {
+            request?.Dispose();
+        }
+    }
+
+    private static InferRequest Decode(RequestBody body, int? headerLength, ModelSignature signature, Telemetry telemetry, string modelName, long version)
+    {
+        using (telemetry.Start("maas.decode", modelName, version))
+        {
+            return headerLength == 0
+                ? InferRequestReader.ReadRaw(body.Span, signature)
+                : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature);
         }
     }
 

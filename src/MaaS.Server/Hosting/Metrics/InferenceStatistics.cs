@@ -8,7 +8,7 @@ namespace MaaS.Server.Hosting.Metrics;
 
 /// <summary>
 /// Statistics of every model version that served a request, for the statistics extension and /metrics. Recorded only
-/// once a request holds a lease on a version of the registry, so names a client makes up never create a series.
+/// once a request has been resolved to a version the registry holds, so names a client makes up never create a series.
 /// </summary>
 internal sealed class InferenceStatistics
 {
@@ -28,7 +28,8 @@ internal sealed class InferenceStatistics
     public VersionStatistics For(string model, long version) => _versions.GetOrAdd((model, version), _ => new VersionStatistics());
 
     /// <summary>Times one inference on a leased version and records its outcome; returns the tracker to complete.</summary>
-    public InferenceTracker Start(VersionLease lease) => new(this, lease, Stopwatch.GetTimestamp());
+    /// <summary>Starts timing a request to <paramref name="modelName"/> v<paramref name="version"/> (its body already read).</summary>
+    public InferenceTracker Start(string modelName, long version) => new(this, modelName, version, Stopwatch.GetTimestamp());
 
     internal long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -43,9 +44,12 @@ internal sealed class InferenceStatistics
 }
 
 /// <summary>One request's timing: decode, run (from the result), encode; success or failure recorded once.</summary>
-internal sealed class InferenceTracker(InferenceStatistics statistics, VersionLease lease, long started)
+internal sealed class InferenceTracker(InferenceStatistics statistics, string modelName, long version, long started)
 {
     private long _decoded;
+
+    /// <summary>The version the request is counted for: the one it was decoded for, until it runs on another.</summary>
+    public long Version { get; set; } = version;
 
     public void Decoded() => _decoded = Stopwatch.GetTimestamp();
 
@@ -55,7 +59,7 @@ internal sealed class InferenceTracker(InferenceStatistics statistics, VersionLe
         var decode = Stopwatch.GetElapsedTime(started, _decoded == 0 ? started : _decoded);
         var run = result.Timings;
         var encode = Stopwatch.GetElapsedTime(started, now) - decode - run.Queue - run.ComputeInput - run.ComputeInfer - run.ComputeOutput;
-        statistics.For(lease.ModelName, lease.VersionNumber).RecordSuccess(
+        statistics.For(modelName, Version).RecordSuccess(
             signature.RowsOf(request), result.CountsExecution ? result.ExecutedBatchSize : 0, Stopwatch.GetElapsedTime(started, now), run, decode,
             encode < TimeSpan.Zero ? TimeSpan.Zero : encode, statistics.NowMs);
     }
@@ -63,7 +67,7 @@ internal sealed class InferenceTracker(InferenceStatistics statistics, VersionLe
     /// <summary>For an exception filter: records the failure and returns false, so the exception goes on unhandled here.</summary>
     public bool Failed(Exception exception)
     {
-        statistics.For(lease.ModelName, lease.VersionNumber)
+        statistics.For(modelName, Version)
             .RecordFailure(Stopwatch.GetElapsedTime(started), InferenceStatistics.FailureReason(exception));
         return false;
     }
