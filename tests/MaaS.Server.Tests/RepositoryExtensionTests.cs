@@ -131,6 +131,23 @@ public sealed class RepositoryExtensionTests(MlpServerFixture server) : IClassFi
     }
 
     [Fact]
+    public async Task Index_ModelCopiedInAfterStartWithoutPolling_ListedByNameUntilLoaded()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        using var app = new RepositoryApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+        repository.CopyModel(RepositoryPaths.Models, "cnn");
+
+        var listed = (await IndexAsync(client)).Single(entry => entry.GetProperty("name").GetString() == "cnn");
+
+        listed.TryGetProperty("version", out _).Should().BeFalse("Triton lists a model it has not loaded by its name only");
+        listed.TryGetProperty("state", out _).Should().BeFalse();
+        using var load = await client.PostAsync(Relative("/v2/repository/models/cnn/load"), null);
+        load.StatusCode.Should().Be(HttpStatusCode.OK);
+        IndexEntry(await IndexAsync(client), "cnn", "1")!.Value.GetProperty("state").GetString().Should().Be("READY");
+    }
+
+    [Fact]
     public async Task Load_UnknownModelWithoutParameters_Returns404()
     {
         using var response = await server.Client.PostAsync(Relative("/v2/repository/models/nope/load"), V2Requests.Json("{}"));

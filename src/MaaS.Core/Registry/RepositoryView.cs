@@ -8,7 +8,8 @@ namespace MaaS.Core.Registry;
 /// <summary>
 /// What the repository holds, as the registry knows it: the registry view of one model, Triton's repository index and
 /// the startup summary's figures. Read from the registry's state (what was last synced from disk), so every answer
-/// agrees with what is served; only the facts recorded beside a version that is not loaded are read from its directory.
+/// agrees with what is served. The disk is read only for what the registry cannot know: the facts recorded beside a
+/// version that is not loaded, and (for the index, as Triton lists them) the names of models put there since the last sync.
 /// </summary>
 public sealed class RepositoryView
 {
@@ -68,6 +69,15 @@ public sealed class RepositoryView
         }
 
         var entries = new List<RepositoryIndexEntry>();
+        if (!readyOnly)
+        {
+            // As Triton lists them: models put on disk since the last sync (no polling) appear with their name only.
+            foreach (var name in NamesOnDisk().Where(name => !_registry.TryGetModel(name, out _)))
+            {
+                entries.Add(new RepositoryIndexEntry(name, null, null, null));
+            }
+        }
+
         foreach (var model in _registry.Models)
         {
             if (model.Versions.IsEmpty)
@@ -90,7 +100,19 @@ public sealed class RepositoryView
             }
         }
 
-        return entries;
+        return entries.OrderBy(entry => entry.Name, StringComparer.Ordinal).ToList();
+    }
+
+    private IEnumerable<string> NamesOnDisk()
+    {
+        try
+        {
+            return _store.Scan().Select(model => model.Name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ServingException(FailureKind.NotReady, $"the model repository cannot be read: {ex.Message}", ex);
+        }
     }
 
     private static long? FileSize(string path)
