@@ -19,6 +19,7 @@
 # The output directory gets summary.txt (also printed), rss.csv (a sample every SAMPLE_SECONDS), management.csv (every
 # management call), checks.log (every stuck-version check), wrk.txt and server.log. Environment:
 #   DURATION=<seconds>      the run's length when the second argument is not given (default 600)
+#   MALLOC_ARENA_MAX=<n>    glibc's malloc arenas for the server, as the container images set it (default 2; empty: glibc's own)
 #   SERVER=<dir>            a published server (dotnet publish src/MaaS.Server -c Release -o <dir>); default: publish one
 #   MAX_LOADED=<n>          MaaS:Sessions:MaxLoadedVersions (default 3; the load touches 5 bundled versions + 2 uploaded)
 #   LOAD_TIMEOUT=<seconds>  MaaS:Sessions:LoadTimeoutSeconds (default 10)
@@ -120,6 +121,7 @@ echo "/v2/models/$churn/infer $(body_of "$churn")" >>"$targets"
 # ---------------------------------------------------------------------------------------------------- server
 read -ra server_args <<<"${SERVER_ARGS:-}"
 log "starting the server on $url: MaxLoadedVersions=$max_loaded, LoadTimeoutSeconds=$load_timeout"
+MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}" \
 MaaS__Sessions__MaxLoadedVersions="$max_loaded" MaaS__Sessions__LoadTimeoutSeconds="$load_timeout" \
 MaaS__Auth__ApiKeys__0__Key="$key" MaaS__Auth__ApiKeys__0__Role=admin \
     dotnet "$server_dir/MaaS.Server.dll" --urls "$url" --model-repository "$repo" \
