@@ -128,7 +128,7 @@ public sealed class OverloadTests
     private static async Task WaitUntilAsync(Func<bool> condition, Func<string> describe)
     {
         // Uploads reach the server on other threads; a generous bound for a slow, shared machine.
-        for (var i = 0; i < 200 && !condition(); i++)
+        for (var i = 0; i < 1200 && !condition(); i++)
         {
             await Task.Delay(50);
         }
