@@ -1,5 +1,8 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serilog;
+using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 
@@ -9,25 +12,58 @@ internal static class LoggingExtensions
 {
     private const string TextTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    /// <summary>Serilog to the console: text by default, compact JSON with MaaS:Logging:Json=true (containers). Levels from the Serilog section.</summary>
+    /// <summary>
+    /// Serilog to the console: text by default, compact JSON with MaaS:Logging:Json=true (containers). Levels from the
+    /// Serilog section. Events are written by a background thread from a bounded buffer (MaaS:Logging:BufferSize): a
+    /// request only queues its line, and a slow stdout drops lines (counted on /metrics) instead of stalling requests.
+    /// Disposing the host drains the buffer, so the last lines reach stdout.
+    /// </summary>
     public static WebApplicationBuilder AddMaaSLogging(this WebApplicationBuilder builder)
     {
-        var json = builder.Configuration.GetValue("MaaS:Logging:Json", false);
+        builder.Services.AddOptions<LoggingOptions>().BindConfiguration(LoggingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<LogBufferMonitor>();
         builder.Services.AddSerilog(
             (services, logger) =>
             {
+                var options = Configured(builder.Configuration);
                 logger.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
-                if (json)
-                {
-                    logger.WriteTo.Console(new RenderedCompactJsonFormatter());
-                }
-                else
-                {
-                    logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-                }
+                logger.WriteTo.Async(
+                    sinks =>
+                    {
+                        if (options.Json)
+                        {
+                            sinks.Console(new RenderedCompactJsonFormatter());
+                        }
+                        else
+                        {
+                            sinks.Console(outputTemplate: TextTemplate, formatProvider: CultureInfo.InvariantCulture);
+                        }
+
+                        // Sinks registered as services (as Serilog's ReadFrom.Services takes them) share the buffer.
+                        foreach (var sink in services.GetServices<ILogEventSink>())
+                        {
+                            sinks.Sink(sink);
+                        }
+                    },
+                    options.BufferSize,
+                    blockWhenFull: false,
+                    monitor: services.GetRequiredService<LogBufferMonitor>());
             },
             preserveStaticLogger: true);
         return builder;
+    }
+
+    // The logger exists before options are validated at start; with a bad value it logs with the default, long enough
+    // to report the OptionsValidationException that stops the process.
+    private static LoggingOptions Configured(ConfigurationManager configuration)
+    {
+        var options = configuration.GetSection(LoggingOptions.SectionName).Get<LoggingOptions>() ?? new LoggingOptions();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), validationResults: null, validateAllProperties: true))
+        {
+            options.BufferSize = LoggingOptions.DefaultBufferSize;
+        }
+
+        return options;
     }
 
     private static readonly object ServedVersionKey = new();

@@ -22,7 +22,7 @@ internal static class MetricsEndpoints
 
     private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult GetMetrics(
         ModelRegistry registry, LoadedModelCache cache, IExecutionProviderFactory provider, InferenceStatistics statistics, HttpRequestMetrics http,
-        InferenceLimits limits)
+        InferenceLimits limits, LogBufferMonitor logs)
     {
         var text = new StringBuilder();
         // One consistent view of the registry for the whole scrape, however it changes meanwhile.
@@ -32,6 +32,7 @@ internal static class MetricsEndpoints
         WriteCache(text, registry, cache, provider);
         WriteLimits(text, limits);
         WriteHttp(text, http);
+        WriteLogBuffer(text, logs);
         WriteProcess(text);
         return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
@@ -145,6 +146,14 @@ internal static class MetricsEndpoints
             Line(text, "http_server_request_duration_seconds_sum", labels, stat.Nanoseconds / 1e9);
             Line(text, "http_server_request_duration_seconds_count", labels, stat.Count);
         }
+    }
+
+    private static void WriteLogBuffer(StringBuilder text, LogBufferMonitor logs)
+    {
+        Header(text, "maas_log_events_dropped_total", "counter", "Log events dropped because the log buffer was full (stdout slower than the server).");
+        Line(text, "maas_log_events_dropped_total", null, logs.Dropped);
+        Header(text, "maas_log_events_queued", "gauge", "Log events waiting to be written now (at most MaaS:Logging:BufferSize).");
+        Line(text, "maas_log_events_queued", null, logs.Queued);
     }
 
     private static void WriteProcess(StringBuilder text)
