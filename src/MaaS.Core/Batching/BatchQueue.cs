@@ -25,6 +25,10 @@ internal sealed class BatchQueue
     private bool _completed;
     private int _count;
 
+    // Workers in Monitor.Wait on the gate (under the lock). An arrival wakes one of them, not all: the others would
+    // wake only to find the request taken. A worker that takes a batch and leaves requests behind wakes the next.
+    private int _waiters;
+
     public BatchQueue(BatchingPolicy policy, TimeProvider time)
     {
         Policy = policy;
@@ -77,7 +81,10 @@ internal sealed class BatchQueue
 
             // A token cancelled meanwhile runs the callback here, on this thread; the lock is re-entrant.
             entry.SetRegistration(cancellationToken.UnsafeRegister(static state => ((QueuedRequest)state!).Cancelled(), entry));
-            Monitor.PulseAll(_gate);
+            if (_waiters > 0)
+            {
+                Monitor.Pulse(_gate);
+            }
         }
 
         return entry;
@@ -100,13 +107,20 @@ internal sealed class BatchQueue
 
                 if (wait == Timeout.InfiniteTimeSpan)
                 {
-                    Monitor.Wait(_gate);
+                    WaitForSignal();
                     continue;
                 }
 
                 // The queue's clock, not the monitor's timeout, decides when the oldest request has waited long enough.
                 using var timer = _time.CreateTimer(static state => ((BatchQueue)state!).Wake(), this, wait, Timeout.InfiniteTimeSpan);
-                Monitor.Wait(_gate);
+                WaitForSignal();
+            }
+
+            // Requests left behind (another shape, past the batch's rows, a lower level now first) may make a batch
+            // that is due, or due sooner than the other waiting workers' timers: hand the wake-up on to one of them.
+            if (_count > 0 && _waiters > 0)
+            {
+                Monitor.Pulse(_gate);
             }
         }
 
@@ -140,6 +154,20 @@ internal sealed class BatchQueue
         {
             _completed = true;
             Monitor.PulseAll(_gate);
+        }
+    }
+
+    // Under the lock.
+    private void WaitForSignal()
+    {
+        _waiters++;
+        try
+        {
+            Monitor.Wait(_gate);
+        }
+        finally
+        {
+            _waiters--;
         }
     }
 

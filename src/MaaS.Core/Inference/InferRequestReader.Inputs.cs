@@ -185,7 +185,7 @@ public static partial class InferRequestReader
             throw ServingException.Invalid($"unknown input '{name}'; the model expects inputs: {signature.Describe(signature.Inputs)}");
         }
 
-        if (request.Inputs.Exists(input => input.Name == name))
+        if (HasInput(request, name))
         {
             throw ServingException.Invalid($"input '{name}' appears more than once");
         }
@@ -208,11 +208,16 @@ public static partial class InferRequestReader
     private static void ValidateShape(TensorSpec spec, long[] shape, ref ParseState state)
     {
         var signature = state.Signature;
-        var expected = signature.ProtocolShape(spec);
-        if (!TensorShape.Matches(shape, expected))
+
+        // The protocol shape of a batching model is [-1, dims...]: its leading -1 matches any batch size, so only the
+        // rest is compared, against the spec's own dims (building [-1, dims...] would allocate for every input).
+        var fits = signature.MaxBatchSize > 0
+            ? shape.Length == spec.Dims.Length + 1 && TensorShape.Matches(shape.AsSpan(1), spec.Dims)
+            : TensorShape.Matches(shape, spec.Dims);
+        if (!fits)
         {
             throw ServingException.Invalid(
-                $"input '{spec.Name}' has shape {TensorShape.Format(shape)}; the model expects {TensorShape.Format(expected)} (-1 = any size)");
+                $"input '{spec.Name}' has shape {TensorShape.Format(shape)}; the model expects {TensorShape.Format(signature.ProtocolShape(spec))} (-1 = any size)");
         }
 
         if (signature.MaxBatchSize > 0)

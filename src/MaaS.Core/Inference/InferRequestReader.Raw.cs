@@ -39,11 +39,19 @@ public static partial class InferRequestReader
     private static long[] RawShape(TensorSpec spec, ModelSignature signature, int bodyLength)
     {
         var shape = signature.MaxBatchSize > 0 ? [1, .. spec.Dims] : (long[])spec.Dims.Clone();
-        var variable = Array.FindAll(shape, dim => dim < 0).Length;
+        // One pass, no FindAll (it builds an array of the matches only to count them).
+        var variable = 0;
+        var index = -1;
         long fixedBytes = spec.DataType.ElementSize();
-        foreach (var dim in shape)
+        for (var i = 0; i < shape.Length; i++)
         {
-            fixedBytes *= Math.Max(dim, 1);
+            if (shape[i] < 0)
+            {
+                variable++;
+                index = index < 0 ? i : index;
+            }
+
+            fixedBytes *= Math.Max(shape[i], 1);
         }
 
         var expected = signature.ProtocolShape(spec);
@@ -59,7 +67,6 @@ public static partial class InferRequestReader
                 $"a raw binary body of {bodyLength} bytes does not fit input '{spec.Name}' ({spec.DataType.ToProtocolName()} {TensorShape.Format(expected)})");
         }
 
-        var index = Array.FindIndex(shape, dim => dim < 0);
         if (index >= 0)
         {
             shape[index] = bodyLength / fixedBytes;

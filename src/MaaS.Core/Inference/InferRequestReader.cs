@@ -96,7 +96,7 @@ public static partial class InferRequestReader
         var signature = state.Signature;
         foreach (var spec in signature.Inputs)
         {
-            if (!spec.Optional && request.Inputs.FindIndex(input => input.Name == spec.Name) < 0)
+            if (!spec.Optional && !HasInput(request, spec.Name))
             {
                 throw ServingException.Invalid(
                     $"missing input '{spec.Name}'; the model expects inputs: {signature.Describe(signature.Inputs)}");
@@ -236,7 +236,7 @@ public static partial class InferRequestReader
                 $"unknown output '{name}'; the model's outputs are: {signature.Describe(signature.Outputs)}");
         }
 
-        if (request.Outputs.Exists(output => output.Name == name))
+        if (HasOutput(request, name))
         {
             throw ServingException.Invalid($"output '{name}' is requested more than once");
         }
@@ -254,6 +254,34 @@ public static partial class InferRequestReader
         }
 
         return new RequestedOutput(name, binaryData, classCount);
+    }
+
+    // Loops rather than List.Exists with a lambda: a predicate capturing the name allocates a closure on every call
+    // (for a captured parameter, on every call of the enclosing method), once per input and output of every request.
+    private static bool HasInput(InferRequest request, string name)
+    {
+        foreach (var input in request.Inputs)
+        {
+            if (input.Name == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasOutput(InferRequest request, string name)
+    {
+        foreach (var output in request.Outputs)
+        {
+            if (output.Name == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static long ReadUnsigned(ref Utf8JsonReader reader, string what) =>

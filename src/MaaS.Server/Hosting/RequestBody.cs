@@ -37,7 +37,11 @@ internal sealed class RequestBody : IDisposable
         var encoding = request.Headers.ContentEncoding.ToString();
         await using var stream = Decode(request.Body, encoding);
         var compressed = stream != request.Body;
-        var capacity = !compressed && declared is > 0 ? (int)declared.Value : 16 * 1024;
+        // With a Content-Length (and no decompression) the server delivers exactly that many bytes, so the read stops
+        // there: waiting for the stream's final zero-length read would need free room in the buffer, and a body
+        // filling it exactly (any 2^n bytes, which the pool rents exactly) would be copied into one twice its size.
+        var expected = !compressed && declared is > 0 ? declared.Value : -1;
+        var capacity = expected > 0 ? (int)expected : 16 * 1024;
         var buffer = ArrayPool<byte>.Shared.Rent(capacity);
         var length = 0;
         try
@@ -60,6 +64,11 @@ internal sealed class RequestBody : IDisposable
                 if (length > limit)
                 {
                     throw TooLarge(limit);
+                }
+
+                if (length == expected)
+                {
+                    break;
                 }
             }
         }

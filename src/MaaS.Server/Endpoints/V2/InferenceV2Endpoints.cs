@@ -124,22 +124,27 @@ internal static class InferenceV2Endpoints
             return;
         }
 
-        var header = new ArrayBufferWriter<byte>(1024);
-        await using (var json = new Utf8JsonWriter(header, MaaSJsonContext.WriterOptions))
+        // The JSON header is complete before anything is sent (its length is a response header), so it is written
+        // into a pooled buffer, copied into the response pipe, and the buffer goes back to the pool at once.
+        using (var header = new PooledBufferWriter(1024))
         {
-            InferResponseWriter.WriteJson(json, result, id, lease.ModelName, lease.VersionNumber);
+            await using (var json = new Utf8JsonWriter(header, MaaSJsonContext.WriterOptions))
+            {
+                InferResponseWriter.WriteJson(json, result, id, lease.ModelName, lease.VersionNumber);
+            }
+
+            long length = header.WrittenCount;
+            foreach (var output in result.Outputs)
+            {
+                length += output.Binary ? output.BinarySize : 0;
+            }
+
+            response.ContentType = "application/octet-stream";
+            response.Headers[HeaderLengthHeader] = header.WrittenCount.ToString(CultureInfo.InvariantCulture);
+            response.ContentLength = length;
+            response.BodyWriter.Write(header.WrittenSpan);
         }
 
-        long length = header.WrittenCount;
-        foreach (var output in result.Outputs)
-        {
-            length += output.Binary ? output.BinarySize : 0;
-        }
-
-        response.ContentType = "application/octet-stream";
-        response.Headers[HeaderLengthHeader] = header.WrittenCount.ToString(CultureInfo.InvariantCulture);
-        response.ContentLength = length;
-        response.BodyWriter.Write(header.WrittenSpan);
         foreach (var output in result.Outputs)
         {
             if (output.Binary)

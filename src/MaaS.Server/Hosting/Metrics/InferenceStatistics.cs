@@ -25,7 +25,7 @@ internal sealed class InferenceStatistics
     }
 
     /// <summary>The version's statistics (zeros when it never served).</summary>
-    public VersionStatistics For(string model, long version) => _versions.GetOrAdd((model, version), _ => new VersionStatistics());
+    public VersionStatistics For(string model, long version) => _versions.GetOrAdd((model, version), static _ => new VersionStatistics());
 
     /// <summary>Times one inference on a leased version and records its outcome; returns the tracker to complete.</summary>
     /// <summary>Starts timing a request to <paramref name="modelName"/> v<paramref name="version"/> (its body already read).</summary>

@@ -27,8 +27,7 @@ internal sealed class LatencyHistogram
 
     public void Observe(TimeSpan duration)
     {
-        var seconds = duration.TotalSeconds;
-        var index = Array.FindIndex(Bounds, bound => seconds <= bound);
+        var index = BucketOf(duration.TotalSeconds);
         if (index >= 0)
         {
             Interlocked.Increment(ref _buckets[index]);
@@ -36,5 +35,20 @@ internal sealed class LatencyHistogram
 
         Interlocked.Increment(ref _count);
         Interlocked.Add(ref _sumTicks, duration.Ticks);
+    }
+
+    /// <summary>The first bucket whose bound is at least <paramref name="seconds"/>, -1 past the last (a loop: a predicate capturing the duration would allocate on every observation).</summary>
+    private static int BucketOf(double seconds)
+    {
+        var bounds = Bounds;
+        for (var i = 0; i < bounds.Length; i++)
+        {
+            if (seconds <= bounds[i])
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

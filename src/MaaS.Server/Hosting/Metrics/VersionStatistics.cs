@@ -57,7 +57,7 @@ internal sealed class VersionStatistics
         if (executedBatchSize > 0)
         {
             // One entry per execution, timed over the execution (Triton's batch_stats).
-            var batch = Batches.GetOrAdd(executedBatchSize, _ => (new DurationStat(), new DurationStat(), new DurationStat()));
+            var batch = Batches.GetOrAdd(executedBatchSize, static _ => (new DurationStat(), new DurationStat(), new DurationStat()));
             batch.Input.Add(input);
             batch.Infer.Add(run.ComputeInfer);
             batch.Output.Add(output);
@@ -74,6 +74,6 @@ internal sealed class VersionStatistics
     public void RecordFailure(TimeSpan request, string reason)
     {
         Fail.Add(request);
-        FailuresByReason.GetOrAdd(reason, _ => new DurationStat()).Add(request);
+        FailuresByReason.GetOrAdd(reason, static _ => new DurationStat()).Add(request);
     }
 }
