@@ -22,6 +22,7 @@
 #                             body: JSON header, then binary tensors) and <m>.bin.header-length (the JSON's length in
 #                             bytes), or else <m>.json; models without a body are left out.
 #   REAL_BODIES=<dir>         where those bodies are (default <repository>/../bodies).
+#   MODELS="<m> ..."          only the scenarios of these models (default: all).
 #   WARMUP=<seconds>          untimed window per target before each scenario (default 2).
 #   PORT=<port>               the server's port; the Kestrel endpoint takes the next one (default 18600).
 set -euo pipefail
@@ -200,8 +201,11 @@ start_raw() {  # target (raw|raw-leased), model file, body file
     [ "$1" = raw ] || sharing=leased
     rm -f "$work/$1.in" "$work/$1.out"
     mkfifo "$work/$1.in" "$work/$1.out"
-    "${bench[@]}" raw --model "$2" --body "$3" "${header[@]}" --sharing "$sharing" --instances 2 \
-        <"$work/$1.in" >"$work/$1.out" 2>>"$work/$1.log" &
+    # The child must not hold the other loop's pipe ends: that loop would never read the end of its input.
+    (
+        for fd in "${raw_in[@]}" "${raw_out[@]}"; do eval "exec $fd>&-"; done
+        exec "${bench[@]}" raw --model "$2" --body "$3" "${header[@]}" --sharing "$sharing" --instances 2
+    ) <"$work/$1.in" >"$work/$1.out" 2>>"$work/$1.log" &
     raw_pid[$1]=$!
     exec {fd_in}>"$work/$1.in" {fd_out}<"$work/$1.out"
     raw_in[$1]=$fd_in
@@ -291,9 +295,12 @@ row() {  # target, model, encoding, concurrency, vs raw, vs raw-leased, vs kestr
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "-"; else printf(a / b < 0.095 ? "%.3f" : "%.2f", a / b) }'; }
 rps_of() { cut -d' ' -f1 "$work/result.$1"; }
 
+selected() { [ -z "${MODELS:-}" ] || [[ " $MODELS " == *" $1 "* ]]; }
+
 compare() {  # model, model file, encoding (json|bin), targets...
     local model="$1" file="$2" encoding="$3" body="$work/bodies/$1.$3" c target
     shift 3
+    selected "$model" || return 0
     for target in raw raw-leased; do
         start_raw "$target" "$file" "$body"
         raw_window "$target" 1 3 >/dev/null   # the raw process's own warm-up: JIT, first runs
@@ -315,6 +322,7 @@ compare() {  # model, model file, encoding (json|bin), targets...
 
 batching() {  # model, encoding, concurrency: server only, batching off (model) against on (model-batched)
     local model="$1" encoding="$2" c="$3" body="$work/bodies/$1.$2"
+    selected "$model" || return 0
     for target in "$model" "$model-batched"; do
         window server "$target" "$body" "$c" "$warmup" >/dev/null
         : >"$work/windows.$target"
