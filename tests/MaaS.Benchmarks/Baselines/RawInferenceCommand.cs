@@ -3,7 +3,9 @@ using System.Globalization;
 namespace MaaS.Benchmarks.Baselines;
 
 /// <summary>
-/// <c>raw --model model.onnx --body request [--header-length N] [--instances 2]</c>, then either
+/// <c>raw --model model.onnx --body request [--header-length N] [--sharing plain|leased] [--instances 2]</c> (plain, the
+/// default: one session with default options shared by every caller; leased: the server's options and scheme with
+/// <c>--instances</c> sessions, see <see cref="RawSharing"/>), then either
 /// <c>--concurrency C --seconds S [--warmup W]</c> for one window, or, without <c>--seconds</c>, one window per line
 /// of standard input (<c>concurrency seconds</c>), so a script can interleave windows of this process with windows of
 /// a server while both stay warm. Each window prints one <see cref="WindowResult"/> line.
@@ -14,15 +16,22 @@ internal static class RawInferenceCommand
     {
         var body = await File.ReadAllBytesAsync(args.Text("body"), cancellationToken);
         int? headerLength = args.Has("header-length") ? args.Integer("header-length", 0) : null;
-        using var loop = RawInferenceLoop.Create(args.Text("model"), body, headerLength, args.Integer("instances", 2, min: 1));
-        await Console.Error.WriteLineAsync($"raw: {args.Text("model")}, {loop.InputBytes} bytes of input tensors decoded once".AsMemory(), cancellationToken);
+        var sharing = args.Has("sharing") ? args.Text("sharing") switch
+        {
+            "plain" => RawSharing.Plain,
+            "leased" => RawSharing.Leased,
+            var other => throw new ArgumentException($"--sharing must be plain or leased, not '{other}'"),
+        } : RawSharing.Plain;
+        var name = sharing == RawSharing.Plain ? "raw" : "raw-leased";
+        using var loop = RawInferenceLoop.Create(args.Text("model"), body, headerLength, sharing, args.Integer("instances", 2, min: 1));
+        await Console.Error.WriteLineAsync($"{name}: {args.Text("model")}, {loop.InputBytes} bytes of input tensors decoded once".AsMemory(), cancellationToken);
 
         if (args.Has("seconds"))
         {
             var concurrency = args.Integer("concurrency", 1, min: 1);
             await loop.RunAsync(concurrency, TimeSpan.FromSeconds(args.Seconds("warmup", 3)), cancellationToken);
             var result = await loop.RunAsync(concurrency, TimeSpan.FromSeconds(args.Seconds("seconds", 5)), cancellationToken);
-            await output.WriteLineAsync(result.Format("raw").AsMemory(), cancellationToken);
+            await output.WriteLineAsync(result.Format(name).AsMemory(), cancellationToken);
             return 0;
         }
 
@@ -37,7 +46,7 @@ internal static class RawInferenceCommand
             }
 
             var result = await loop.RunAsync(concurrency, TimeSpan.FromSeconds(seconds), cancellationToken);
-            await output.WriteLineAsync(result.Format("raw").AsMemory(), cancellationToken);
+            await output.WriteLineAsync(result.Format(name).AsMemory(), cancellationToken);
             await output.FlushAsync(cancellationToken);
         }
 

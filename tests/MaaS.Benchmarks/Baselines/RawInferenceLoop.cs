@@ -9,29 +9,36 @@ using Microsoft.ML.OnnxRuntime;
 namespace MaaS.Benchmarks.Baselines;
 
 /// <summary>
-/// The ideal the server is compared to: ONNX Runtime called in-process on a request decoded once, with the server's
-/// session options (<see cref="SessionsOptions"/> defaults, built by OnnxModelLoader's own code) and its way of sharing
-/// instances (each caller leases one session exclusively and waits in line for a free one, as SessionPool does).
+/// What the server is compared to: ONNX Runtime called in-process on a request decoded once, in one of two ways
+/// (<see cref="RawSharing"/>). <see cref="RawSharing.Plain"/> is the best a user could write with no serving layer:
+/// ONE <see cref="InferenceSession"/> with default <see cref="SessionOptions"/>, shared by every caller (Run is
+/// thread-safe). <see cref="RawSharing.Leased"/> copies the server's choices: its session options
+/// (<see cref="SessionsOptions"/> defaults, built by OnnxModelLoader's own code) and its way of sharing instances
+/// (each caller leases one session exclusively and waits in line for a free one, as SessionPool does), so it shows
+/// what the serving layer costs over those choices, but not whether the choices are right.
 /// What is left per call is what no server can avoid: OrtValues over the input buffers, a RunOptions, Run, and
-/// disposing the outputs. A serving layer is worth it when it costs little over this.
+/// disposing the outputs.
 /// </summary>
 internal sealed class RawInferenceLoop : IDisposable
 {
     private readonly InferenceSession[] _sessions;
-    private readonly Channel<InferenceSession> _idle;
+    private readonly Channel<InferenceSession>? _idle;
     private readonly InferRequest _request;
     private readonly MemoryHandle[] _pins;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
 
-    private RawInferenceLoop(InferenceSession[] sessions, InferRequest request)
+    private RawInferenceLoop(InferenceSession[] sessions, InferRequest request, RawSharing sharing)
     {
         _sessions = sessions;
         _request = request;
-        _idle = Channel.CreateBounded<InferenceSession>(new BoundedChannelOptions(sessions.Length) { SingleReader = false, SingleWriter = false });
-        foreach (var session in sessions)
+        if (sharing == RawSharing.Leased)
         {
-            _idle.Writer.TryWrite(session);
+            _idle = Channel.CreateBounded<InferenceSession>(new BoundedChannelOptions(sessions.Length) { SingleReader = false, SingleWriter = false });
+            foreach (var session in sessions)
+            {
+                _idle.Writer.TryWrite(session);
+            }
         }
 
         // Pinned once for the loop's life: the OrtValues of every call point at the same decoded bytes.
@@ -41,25 +48,35 @@ internal sealed class RawInferenceLoop : IDisposable
     }
 
     /// <summary>
-    /// Loads <paramref name="instances"/> sessions of the model and decodes the V2 body (JSON, or with
-    /// <paramref name="headerLength"/> a JSON header and binary tensors) against the signature its graph declares.
+    /// Loads the model's sessions (<see cref="RawSharing.Plain"/>: one with default options;
+    /// <see cref="RawSharing.Leased"/>: <paramref name="instances"/> with the server's options) and decodes the V2 body
+    /// (JSON, or with <paramref name="headerLength"/> a JSON header and binary tensors) against the signature its graph
+    /// declares.
     /// </summary>
-    public static RawInferenceLoop Create(string modelPath, byte[] body, int? headerLength, int instances)
+    public static RawInferenceLoop Create(string modelPath, byte[] body, int? headerLength, RawSharing sharing, int instances)
     {
-        var settings = RuntimeSettings.From(null, new SessionsOptions());
         var sessions = new List<InferenceSession>(instances);
         try
         {
-            for (var i = 0; i < instances; i++)
+            if (sharing == RawSharing.Plain)
             {
-                using var options = OnnxModelLoader.CreateOptions(settings, globalThreadPool: false);
+                using var options = new SessionOptions();
                 sessions.Add(new InferenceSession(modelPath, options));
+            }
+            else
+            {
+                var settings = RuntimeSettings.From(null, new SessionsOptions());
+                for (var i = 0; i < instances; i++)
+                {
+                    using var options = OnnxModelLoader.CreateOptions(settings, globalThreadPool: false);
+                    sessions.Add(new InferenceSession(modelPath, options));
+                }
             }
 
             // Binary inputs are used in place from the body when aligned, as the server does; the request keeps it alive.
             var split = headerLength ?? body.Length;
             var request = InferRequestReader.Read(body.AsSpan(0, split), body.AsMemory(split), SignatureOf(sessions[0]));
-            return new RawInferenceLoop([.. sessions], request);
+            return new RawInferenceLoop([.. sessions], request, sharing);
         }
         catch
         {
@@ -77,16 +94,32 @@ internal sealed class RawInferenceLoop : IDisposable
         var latencies = Enumerable.Range(0, concurrency).Select(_ => new List<long>(64 * 1024)).ToArray();
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        await Task.WhenAll(latencies.Select(list => Task.Run(() => CallerAsync(deadline, list, cancellationToken), cancellationToken)));
+        await Task.WhenAll(latencies.Select(list => _idle is null
+            // Plain callers block in Run the whole window: a thread each, not pool threads the pool would add slowly.
+            ? Task.Factory.StartNew(() => PlainCaller(deadline, list, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.Run(() => LeasingCallerAsync(deadline, list, cancellationToken), cancellationToken)));
         return WindowResult.From(concurrency, Stopwatch.GetElapsedTime(started), latencies);
     }
 
-    private async Task CallerAsync(long deadline, List<long> latencies, CancellationToken cancellationToken)
+    // Plain: every caller runs the one session at once.
+    private void PlainCaller(long deadline, List<long> latencies, CancellationToken cancellationToken)
+    {
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var started = Stopwatch.GetTimestamp();
+            RunOnce(_sessions[0]);
+            latencies.Add(Stopwatch.GetTimestamp() - started);
+        }
+    }
+
+    // Leased: a caller waits for an idle session, runs it alone, and gives it back.
+    private async Task LeasingCallerAsync(long deadline, List<long> latencies, CancellationToken cancellationToken)
     {
         while (Stopwatch.GetTimestamp() < deadline)
         {
             var started = Stopwatch.GetTimestamp();
-            var session = await _idle.Reader.ReadAsync(cancellationToken);
+            var session = await _idle!.Reader.ReadAsync(cancellationToken);
             try
             {
                 RunOnce(session);

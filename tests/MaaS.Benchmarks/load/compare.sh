@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
-# The published server against its two baselines, measured in the same run: "raw", ONNX Runtime called in-process
-# with the server's session defaults and instance leasing on a request decoded once (the ideal: what inference
-# costs with no serving layer), and "kestrel", a bare ASP.NET Core endpoint that reads the same body and answers the
-# server's own response without inference (what HTTP alone costs). wrk (Debian's package) drives the server and the
-# Kestrel endpoint on 127.0.0.1; the raw loop runs the same concurrency in its own process, without HTTP.
+# The published server against its baselines, measured in the same run, on a request decoded once:
+#   raw         the best a user could write with no serving layer: ONE ONNX Runtime session with default
+#               SessionOptions (nothing from the server), shared by all the callers, which call Run at once.
+#   raw-leased  the server's own choices without the server: its session options, two sessions, each leased by one
+#               caller at a time. Shows what the serving layer costs over those choices, not whether they are right.
+#   kestrel     a bare ASP.NET Core endpoint that reads the same body and answers the server's own response without
+#               inference (what HTTP alone costs).
+# wrk (Debian's package) drives the server and the Kestrel endpoint on 127.0.0.1; the raw loops run the same
+# concurrency in their own processes, without HTTP.
 #
 # A fresh .NET server needs seconds under load to reach full speed (tiered JIT), so everything is warmed up first,
 # then each scenario runs in interleaved windows (server, raw, kestrel, then the other way round; `rounds` windows
 # each) and reports each target's median: drift on the machine touches every target alike, and the ratios hold
 # better than the numbers. wrk shares the cores with the server and the Kestrel endpoint, not with the raw loop.
 #   dotnet publish src/MaaS.Server -c Release -o /tmp/maas-release
-#   tests/MaaS.Benchmarks/load/compare.sh /tmp/maas-release [seconds per window, 5] [rounds, 3]
-# About 12 minutes with the defaults on 2 cores. Environment:
+#   tests/MaaS.Benchmarks/load/compare.sh /tmp/maas-release [seconds per window, 5] [rounds, 3] [concurrencies, "1 8 16"]
+# Every model runs at each concurrency; the batching scenarios at c=64. About 25 minutes with the defaults on 2
+# cores. Environment:
 #   REAL_MODELS=<repository>  also runs each model <m> of that repository (e.g. the one models/prepare-real-models.sh
-#                             writes) at concurrency 1 and 8, server, raw and kestrel, with the body REAL_BODIES/<m>.bin (a V2
+#                             writes) at the same concurrencies and targets, with the body REAL_BODIES/<m>.bin (a V2
 #                             body: JSON header, then binary tensors) and <m>.bin.header-length (the JSON's length in
 #                             bytes), or else <m>.json; models without a body are left out.
 #   REAL_BODIES=<dir>         where those bodies are (default <repository>/../bodies).
+#   MODELS="<m> ..."          only the scenarios of these models (default: all).
 #   WARMUP=<seconds>          untimed window per target before each scenario (default 2).
 #   PORT=<port>               the server's port; the Kestrel endpoint takes the next one (default 18600).
 set -euo pipefail
 server_dir="$(cd "$1" && pwd)"
 seconds="${2:-5}"
 rounds="${3:-3}"
+concurrencies="${4:-1 8 16}"
 warmup="${WARMUP:-2}"
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 server_port="${PORT:-18600}"
@@ -30,12 +37,13 @@ kestrel_port=$((server_port + 1))
 server_url="http://127.0.0.1:$server_port"
 kestrel_url="http://127.0.0.1:$kestrel_port"
 work="$(mktemp -d)"
-server_pid="" kestrel_pid="" raw_pid=""
+server_pid="" kestrel_pid=""
+declare -A raw_pid=() raw_in=() raw_out=()
 table="$work/table"
 
 cleanup() {
-    for pid in $raw_pid $kestrel_pid $server_pid; do kill "$pid" 2>/dev/null || true; done
-    for pid in $raw_pid $kestrel_pid $server_pid; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${raw_pid[@]}" $kestrel_pid $server_pid; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${raw_pid[@]}" $kestrel_pid $server_pid; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,15 +58,16 @@ bench=("dotnet" "$work/bench/MaaS.Benchmarks.dll")
 
 # ---------------------------------------------------------------------------------------------------- repository
 # The bundled models, image224 (a 3x224x224 input, for JSON against binary), deep_mlp (a call costs far more than a
-# row), and mlp, transformer and deep_mlp again with dynamic batching on (max_batch_size kept), so on/off is one
-# server, one run.
+# row), conv96 (a 3x96x96 image through four convolutions: compute-bound, milliseconds per image), and mlp,
+# transformer, deep_mlp and conv96 again with dynamic batching on (max_batch_size kept), so on/off is one server,
+# one run.
 repo="$work/repository"
 mkdir -p "$repo" "$work/bodies" "$work/responses"
 for model in "$root"/models/*/; do
     if [ -f "$model/config.json" ]; then cp -r "$model" "$repo/"; fi
 done
-cp -r "$root/tests/MaaS.Benchmarks/models/image224" "$root/tests/MaaS.Benchmarks/models/deep_mlp" "$repo/"
-for model in mlp transformer deep_mlp; do
+for model in image224 deep_mlp conv96; do cp -r "$root/tests/MaaS.Benchmarks/models/$model" "$repo/"; done
+for model in mlp transformer deep_mlp conv96; do
     cp -r "$repo/$model" "$repo/$model-batched"
     python3 - "$repo/$model-batched/config.json" "$model-batched" <<'PY'
 import json, sys
@@ -132,6 +141,7 @@ image = fp32([((i * 7919) % 256) / 255.0 - 0.5 for i in range(3 * 224 * 224)])
 write_json("image224", [("image", [1, 3, 224, 224], "FP32", image)])
 write_binary("deep_mlp", [("features", [1, 16], "FP32", fp32([0.05 * i - 0.4 for i in range(16)]))], ["scores"])
 write_binary("image224", [("image", [1, 3, 224, 224], "FP32", image)], ["logits"])
+write_binary("conv96", [("image", [1, 3, 96, 96], "FP32", image[:3 * 96 * 96])], ["logits"])
 PY
 
 for body in "$work"/bodies/*.json "$work"/bodies/*.bin; do
@@ -185,21 +195,28 @@ log "starting the bare Kestrel endpoint on $kestrel_url"
 kestrel_pid=$!
 wait_for "$kestrel_url/" 60 "$kestrel_pid" || { cat "$work/kestrel.log" >&2; fail "the Kestrel endpoint did not start"; }
 
-raw_in="" raw_out=""
-start_raw() {  # model file, body file
-    local header=()
-    [ ! -f "$2.header-length" ] || header=(--header-length "$(cat "$2.header-length")")
-    rm -f "$work/raw.in" "$work/raw.out"
-    mkfifo "$work/raw.in" "$work/raw.out"
-    "${bench[@]}" raw --model "$1" --body "$2" "${header[@]}" --instances 2 <"$work/raw.in" >"$work/raw.out" 2>>"$work/raw.log" &
-    raw_pid=$!
-    exec {raw_in}>"$work/raw.in" {raw_out}<"$work/raw.out"
+start_raw() {  # target (raw|raw-leased), model file, body file
+    local header=() sharing=plain fd_in fd_out
+    [ ! -f "$3.header-length" ] || header=(--header-length "$(cat "$3.header-length")")
+    [ "$1" = raw ] || sharing=leased
+    rm -f "$work/$1.in" "$work/$1.out"
+    mkfifo "$work/$1.in" "$work/$1.out"
+    # The child must not hold the other loop's pipe ends: that loop would never read the end of its input.
+    (
+        for fd in "${raw_in[@]}" "${raw_out[@]}"; do eval "exec $fd>&-"; done
+        exec "${bench[@]}" raw --model "$2" --body "$3" "${header[@]}" --sharing "$sharing" --instances 2
+    ) <"$work/$1.in" >"$work/$1.out" 2>>"$work/$1.log" &
+    raw_pid[$1]=$!
+    exec {fd_in}>"$work/$1.in" {fd_out}<"$work/$1.out"
+    raw_in[$1]=$fd_in
+    raw_out[$1]=$fd_out
 }
 
-stop_raw() {
-    exec {raw_in}>&- {raw_out}<&-
-    wait "$raw_pid" 2>/dev/null || true
-    raw_pid=""
+stop_raw() {  # target
+    local fd_in="${raw_in[$1]}" fd_out="${raw_out[$1]}"
+    exec {fd_in}>&- {fd_out}<&-
+    wait "${raw_pid[$1]}" 2>/dev/null || true
+    unset "raw_pid[$1]" "raw_in[$1]" "raw_out[$1]"
 }
 
 # ---------------------------------------------------------------------------------------------------- windows
@@ -216,12 +233,12 @@ wrk_window() {  # url, lua, concurrency, seconds
         END { printf "%s %s %s %d\n", rps, p50, p99, errors }'
 }
 
-raw_window() {  # concurrency, seconds
+raw_window() {  # target (raw|raw-leased), concurrency, seconds
     local line
-    echo "$1 $2" >&"$raw_in"
-    if ! read -r -t $((${2%.*} * 3 + 120)) line <&"$raw_out"; then
-        tail -20 "$work/raw.log" >&2
-        fail "the raw loop gave no result"
+    echo "$2 $3" >&"${raw_in[$1]}"
+    if ! read -r -t $((${3%.*} * 3 + 120)) line <&"${raw_out[$1]}"; then
+        tail -20 "$work/$1.log" >&2
+        fail "the $1 loop gave no result"
     fi
     awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%s %s %s 0\n", v["rps"], v["p50_ms"], v["p99_ms"] }' <<<"$line"
 }
@@ -230,7 +247,7 @@ window() {  # target, model, body, concurrency, seconds
     case "$1" in
         server) wrk_window "$server_url/v2/models/$2/infer" "$3.lua" "$4" "$5" ;;
         kestrel) wrk_window "$kestrel_url/$(basename "$3")" "$3.lua" "$4" "$5" ;;
-        raw) raw_window "$4" "$5" ;;
+        raw | raw-leased) raw_window "$1" "$4" "$5" ;;
     esac
 }
 
@@ -268,37 +285,44 @@ measure() {  # model, body, concurrency, targets...
     done
 }
 
-row() {  # target, model, encoding, concurrency, vs raw, vs kestrel, note
-    local rps p50 p99 errors note="$7"
+row() {  # target, model, encoding, concurrency, vs raw, vs raw-leased, vs kestrel, note
+    local rps p50 p99 errors note="$8"
     read -r rps p50 p99 errors <"$work/result.$1"
     [ "$errors" = 0 ] || note="$note errors: $errors"
-    printf "%-8s %-20s %-6s %4s %10.1f %9.3f %9.3f %8s %8s  %s\n" "$1" "$2" "$3" "$4" "$rps" "$p50" "$p99" "$5" "$6" "$note" | tee -a "$table" >&2
+    printf "%-10s %-20s %-6s %4s %10.1f %9.3f %9.3f %8s %8s %8s  %s\n" "$1" "$2" "$3" "$4" "$rps" "$p50" "$p99" "$5" "$6" "$7" "$note" | tee -a "$table" >&2
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "-"; else printf(a / b < 0.095 ? "%.3f" : "%.2f", a / b) }'; }
 rps_of() { cut -d' ' -f1 "$work/result.$1"; }
 
-compare() {  # model, model file, encoding (json|bin), concurrencies, targets...
-    local model="$1" file="$2" encoding="$3" concurrencies="$4" body="$work/bodies/$1.$3" c target
-    shift 4
-    start_raw "$file" "$body"
-    raw_window 1 3 >/dev/null   # the raw process's own warm-up: JIT, first runs
+selected() { [ -z "${MODELS:-}" ] || [[ " $MODELS " == *" $1 "* ]]; }
+
+compare() {  # model, model file, encoding (json|bin), targets...
+    local model="$1" file="$2" encoding="$3" body="$work/bodies/$1.$3" c target
+    shift 3
+    selected "$model" || return 0
+    for target in raw raw-leased; do
+        start_raw "$target" "$file" "$body"
+        raw_window "$target" 1 3 >/dev/null   # the raw process's own warm-up: JIT, first runs
+    done
     for c in $concurrencies; do
         measure "$model" "$body" "$c" "$@"
         for target in "$@"; do
             if [ "$target" = server ]; then
                 row server "$model" "$encoding" "$c" "$(ratio "$(rps_of server)" "$(rps_of raw)")" \
-                    "$( [[ " $* " == *" kestrel "* ]] && ratio "$(rps_of server)" "$(rps_of kestrel)" || echo -)" ""
+                    "$(ratio "$(rps_of server)" "$(rps_of raw-leased)")" "$(ratio "$(rps_of server)" "$(rps_of kestrel)")" ""
             else
-                row "$target" "$model" "$encoding" "$c" "" "" ""
+                row "$target" "$model" "$encoding" "$c" "" "" "" ""
             fi
         done
     done
-    stop_raw
+    stop_raw raw
+    stop_raw raw-leased
 }
 
 batching() {  # model, encoding, concurrency: server only, batching off (model) against on (model-batched)
     local model="$1" encoding="$2" c="$3" body="$work/bodies/$1.$2"
+    selected "$model" || return 0
     for target in "$model" "$model-batched"; do
         window server "$target" "$body" "$c" "$warmup" >/dev/null
         : >"$work/windows.$target"
@@ -315,7 +339,7 @@ batching() {  # model, encoding, concurrency: server only, batching off (model) 
         log "$target $encoding c=$c server: $(tr '\n' ' ' <"$work/windows.$target")"
     done
     cp "$work/result.$model" "$work/result.server"
-    row server "$model" "$encoding" "$c" - - "batching off"
+    row server "$model" "$encoding" "$c" - - - "batching off"
     cp "$work/result.$model-batched" "$work/result.server"
     local p99_off p99_on
     p99_off=$(cut -d' ' -f3 "$work/result.$model")
@@ -323,7 +347,7 @@ batching() {  # model, encoding, concurrency: server only, batching off (model) 
     local mean_batch
     mean_batch=$(curl -s "$server_url/v2/models/$model-batched/stats" | python3 -c \
         'import json, sys; s = json.load(sys.stdin)["model_stats"][0]; print("%.1f" % (s["inference_count"] / max(1, s["execution_count"])))')
-    row server "$model-batched" "$encoding" "$c" - - \
+    row server "$model-batched" "$encoding" "$c" - - - \
         "batching on/off: req/s $(ratio "$(rps_of "$model-batched")" "$(rps_of "$model")")x, p99 $(ratio "$p99_on" "$p99_off")x, mean batch $mean_batch"
 }
 
@@ -333,21 +357,24 @@ wrk_window "$server_url/v2/models/mlp/infer" "$work/bodies/mlp.json.lua" 16 5 >/
 wrk_window "$server_url/v2/models/transformer/infer" "$work/bodies/transformer.bin.lua" 16 5 >/dev/null
 wrk_window "$kestrel_url/mlp.json" "$work/bodies/mlp.json.lua" 16 5 >/dev/null
 
-printf "%-8s %-20s %-6s %4s %10s %9s %9s %8s %8s  %s\n" target model enc c "req/s" "p50 ms" "p99 ms" "srv/raw" "srv/kes" note | tee "$table" >&2
-all=(server raw kestrel)
-compare mlp "$repo/mlp/1/model.onnx" json "1 16 64" "${all[@]}"
-compare cnn "$repo/cnn/1/model.onnx" bin "1 8" "${all[@]}"
-compare transformer "$repo/transformer/1/model.onnx" bin "1 8" "${all[@]}"
-compare image224 "$repo/image224/1/model.onnx" json "1 8" "${all[@]}"
-compare image224 "$repo/image224/1/model.onnx" bin "1 8" "${all[@]}"
+printf "%-10s %-20s %-6s %4s %10s %9s %9s %8s %8s %8s  %s\n" target model enc c "req/s" "p50 ms" "p99 ms" \
+    "srv/raw" "srv/lsd" "srv/kes" note | tee "$table" >&2
+all=(server raw raw-leased kestrel)
+compare mlp "$repo/mlp/1/model.onnx" json "${all[@]}"
+compare cnn "$repo/cnn/1/model.onnx" bin "${all[@]}"
+compare transformer "$repo/transformer/1/model.onnx" bin "${all[@]}"
+compare image224 "$repo/image224/1/model.onnx" json "${all[@]}"
+compare image224 "$repo/image224/1/model.onnx" bin "${all[@]}"
+compare conv96 "$repo/conv96/1/model.onnx" bin "${all[@]}"
 batching mlp json 64
 batching transformer bin 64
 batching deep_mlp bin 64
+batching conv96 bin 64
 for model in "${real_models[@]}"; do
     version=$(find -L "$repo/$model" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*' -printf '%f\n' | sort -n | tail -1)
     encoding=bin
     [ -f "$work/bodies/$model.bin" ] || encoding=json
-    compare "$model" "$repo/$model/$version/model.onnx" "$encoding" "1 8" "${all[@]}"
+    compare "$model" "$repo/$model/$version/model.onnx" "$encoding" "${all[@]}"
 done
 
 kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
@@ -357,5 +384,6 @@ if grep -E '\[(WRN|ERR|FTL)\]' "$work/server.log" | grep -v 'No API keys configu
     head -20 "$work/server.warnings" >&2
 fi
 
-echo "# $(nproc) cores; ${seconds} s windows, ${rounds} rounds, medians; srv/raw and srv/kes: the server's req/s over the raw loop's and the bare Kestrel endpoint's"
+echo "# $(nproc) cores; ${seconds} s windows, ${rounds} rounds, medians; srv/raw, srv/lsd and srv/kes: the server's req/s over"
+echo "# the plain session's (raw), the server-like leased sessions' (raw-leased) and the bare Kestrel endpoint's"
 cat "$table"
