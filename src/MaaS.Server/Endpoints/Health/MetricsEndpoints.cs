@@ -103,26 +103,18 @@ internal static class MetricsEndpoints
     {
         Header(text, "maas_execution_provider", "gauge", "Execution provider in effect (1).");
         Line(text, "maas_execution_provider", $"provider=\"{provider.Name}\"", 1);
-        Header(text, "maas_loaded_versions", "gauge", "Model versions loaded now.");
-        Line(text, "maas_loaded_versions", null, registry.LoadedVersions.Count());
-        Header(text, "maas_loaded_bytes", "gauge", "Bytes the loaded versions took when they loaded.");
-        Line(text, "maas_loaded_bytes", null, cache.LoadedBytes);
-        Header(text, "maas_model_loads_total", "counter", "Model versions loaded since start.");
-        Line(text, "maas_model_loads_total", null, cache.Loads);
-        Header(text, "maas_model_evictions_total", "counter", "Model versions evicted to stay within the loaded-model budget.");
-        Line(text, "maas_model_evictions_total", null, cache.Evictions);
+        Single(text, "maas_loaded_versions", "gauge", "Model versions loaded now.", registry.LoadedVersions.Count());
+        Single(text, "maas_loaded_bytes", "gauge", "Bytes the loaded versions took when they loaded.", cache.LoadedBytes);
+        Single(text, "maas_model_loads_total", "counter", "Model versions loaded since start.", cache.Loads);
+        Single(text, "maas_model_evictions_total", "counter", "Model versions evicted to stay within the loaded-model budget.", cache.Evictions);
     }
 
     private static void WriteLimits(StringBuilder text, InferenceLimits limits)
     {
-        Header(text, "maas_inference_in_flight", "gauge", "Inference requests running now (at most maas_inference_max_in_flight).");
-        Line(text, "maas_inference_in_flight", null, limits.InFlight);
-        Header(text, "maas_inference_max_in_flight", "gauge", "Inference requests that may run at once (MaaS:Limits:MaxInFlight).");
-        Line(text, "maas_inference_max_in_flight", null, limits.MaxInFlight);
-        Header(text, "maas_inference_queued", "gauge", "Inference requests waiting for a slot now (at most maas_inference_max_queued).");
-        Line(text, "maas_inference_queued", null, limits.Queued);
-        Header(text, "maas_inference_max_queued", "gauge", "Inference requests that may wait for a slot (MaaS:Limits:MaxQueued).");
-        Line(text, "maas_inference_max_queued", null, limits.MaxQueued);
+        Single(text, "maas_inference_in_flight", "gauge", "Inference requests running now (at most maas_inference_max_in_flight).", limits.InFlight);
+        Single(text, "maas_inference_max_in_flight", "gauge", "Inference requests that may run at once (MaaS:Limits:MaxInFlight).", limits.MaxInFlight);
+        Single(text, "maas_inference_queued", "gauge", "Inference requests waiting for a slot now (at most maas_inference_max_queued).", limits.Queued);
+        Single(text, "maas_inference_max_queued", "gauge", "Inference requests that may wait for a slot (MaaS:Limits:MaxQueued).", limits.MaxQueued);
         Header(text, "maas_inference_rejected_total", "counter", "Inference requests refused with 503 because the server was at a limit, by reason.");
         foreach (var (reason, count) in limits.Rejected)
         {
@@ -150,31 +142,24 @@ internal static class MetricsEndpoints
 
     private static void WriteLogBuffer(StringBuilder text, LogBufferMonitor logs)
     {
-        Header(text, "maas_log_events_dropped_total", "counter", "Log events dropped because the log buffer was full (stdout slower than the server).");
-        Line(text, "maas_log_events_dropped_total", null, logs.Dropped);
-        Header(text, "maas_log_events_queued", "gauge", "Log events waiting to be written now (at most MaaS:Logging:BufferSize).");
-        Line(text, "maas_log_events_queued", null, logs.Queued);
+        Single(text, "maas_log_events_dropped_total", "counter", "Log events dropped because the log buffer was full (stdout slower than the server).", logs.Dropped);
+        Single(text, "maas_log_events_queued", "gauge", "Log events waiting to be written now (at most MaaS:Logging:BufferSize).", logs.Queued);
     }
 
     private static void WriteProcess(StringBuilder text)
     {
         using var process = Process.GetCurrentProcess();
-        Header(text, "process_cpu_seconds_total", "counter", "CPU time used by the process, seconds.");
-        Line(text, "process_cpu_seconds_total", null, process.TotalProcessorTime.TotalSeconds);
-        Header(text, "process_resident_memory_bytes", "gauge", "Resident memory of the process, bytes.");
-        Line(text, "process_resident_memory_bytes", null, process.WorkingSet64);
-        Header(text, "dotnet_gc_heap_bytes", "gauge", "Managed heap size, bytes.");
-        Line(text, "dotnet_gc_heap_bytes", null, GC.GetTotalMemory(forceFullCollection: false));
+        Single(text, "process_cpu_seconds_total", "counter", "CPU time used by the process, seconds.", process.TotalProcessorTime.TotalSeconds);
+        Single(text, "process_resident_memory_bytes", "gauge", "Resident memory of the process, bytes.", process.WorkingSet64);
+        Single(text, "dotnet_gc_heap_bytes", "gauge", "Managed heap size, bytes.", GC.GetTotalMemory(forceFullCollection: false));
         Header(text, "dotnet_gc_collections_total", "counter", "Garbage collections, by generation.");
         for (var generation = 0; generation <= GC.MaxGeneration; generation++)
         {
             Line(text, "dotnet_gc_collections_total", $"generation=\"{generation}\"", GC.CollectionCount(generation));
         }
 
-        Header(text, "dotnet_threadpool_threads", "gauge", "Thread pool threads.");
-        Line(text, "dotnet_threadpool_threads", null, ThreadPool.ThreadCount);
-        Header(text, "dotnet_threadpool_queue_length", "gauge", "Work items waiting for a thread pool thread.");
-        Line(text, "dotnet_threadpool_queue_length", null, ThreadPool.PendingWorkItemCount);
+        Single(text, "dotnet_threadpool_threads", "gauge", "Thread pool threads.", ThreadPool.ThreadCount);
+        Single(text, "dotnet_threadpool_queue_length", "gauge", "Work items waiting for a thread pool thread.", ThreadPool.PendingWorkItemCount);
     }
 
     private static void Family(
@@ -194,6 +179,13 @@ internal static class MetricsEndpoints
     private static double Micro(DurationStat stat) => stat.Nanoseconds / 1000;
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    /// <summary>A metric with one unlabelled value: its HELP and TYPE lines, then the value.</summary>
+    private static void Single(StringBuilder text, string name, string type, string help, double value)
+    {
+        Header(text, name, type, help);
+        Line(text, name, null, value);
+    }
 
     private static void Header(StringBuilder text, string name, string type, string help) =>
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
