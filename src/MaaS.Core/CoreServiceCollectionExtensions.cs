@@ -33,6 +33,7 @@ public static class CoreServiceCollectionExtensions
         // First of the hosted services: choosing the provider (and, with MaaS:Cuda:Strict, refusing to start) happens
         // before anything loads or listens.
         services.AddHostedService<ExecutionProviderStartup>();
+        services.TryAddSingleton(_ => CpuBudget.FromEnvironment());
         services.TryAddSingleton<OnnxModelLoader>();
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<IModelStore, DiskModelStore>();

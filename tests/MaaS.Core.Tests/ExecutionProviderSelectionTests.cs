@@ -13,7 +13,7 @@ public sealed class ExecutionProviderSelectionTests
         ExecutionProviderSelection.Select(
             Options.Create(new MaaSOptions { ExecutionProvider = provider }),
             Options.Create(new CudaOptions { Strict = strict }),
-            new OrtRuntime(Options.Create(new SessionsOptions()), NullLogger<OrtRuntime>.Instance),
+            new OrtRuntime(Options.Create(new SessionsOptions()), new CpuBudget(2), NullLogger<OrtRuntime>.Instance),
             logger ?? NullLogger.Instance);
 
     [Fact]

@@ -12,12 +12,28 @@ public sealed class RuntimeSettingsTests
     [Fact]
     public void From_NoConfig_UsesServerDefaults()
     {
-        var settings = RuntimeSettings.From(null, new SessionsOptions { InstanceCount = 3, IntraOpThreads = 2, GraphOptimizationLevel = "basic" });
+        var settings = RuntimeSettings.From(null, new SessionsOptions { InstanceCount = "3", IntraOpThreads = 2, GraphOptimizationLevel = "basic" });
 
         settings.Instances.Should().HaveCount(3).And.OnlyContain(instance => instance.Kind == InstanceKind.Auto);
         settings.IntraOpThreads.Should().Be(2);
         settings.GraphOptimizationLevel.Should().Be("basic");
     }
+
+    [Fact]
+    public void From_AutoUnlessTheConfigOrTheServerNamesACount()
+    {
+        RuntimeSettings.From(null, new SessionsOptions()).AutoInstances.Should().BeTrue();
+        RuntimeSettings.From(null, new SessionsOptions { InstanceCount = "2" }).AutoInstances.Should().BeFalse();
+        From("""{"instance_group": [{"count": 1}]}""").AutoInstances.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData(0, 1, 8, 8)]
+    [InlineData(0, 3, 8, 2)]
+    [InlineData(0, 4, 2, 1)]
+    [InlineData(5, 4, 2, 5)]
+    public void ThreadsPerInstance_SharesTheCpusUnlessConfigured(int configured, int instances, int cpus, int expected) =>
+        RuntimeSettings.From(null, new SessionsOptions { IntraOpThreads = configured }).ThreadsPerInstance(instances, cpus).Should().Be(expected);
 
     [Fact]
     public void From_InstanceGroups_ExpandsCountsKindsAndGpus()

@@ -28,6 +28,32 @@ public sealed class MetadataTests(MaaSApplication app)
         Strings(body.RootElement.GetProperty("extensions")).Should().Contain(["binary_tensor_data", "classification"]);
     }
 
+    [Fact]
+    public async Task InstanceChoice_SameCountInEffectiveConfigRegistryViewAndMetrics()
+    {
+        using var client = await app.CreateReadyClientAsync();
+
+        using var config = JsonDocument.Parse(await client.GetStringAsync(new Uri("/v2/models/cnn/config", UriKind.Relative)));
+        using var view = JsonDocument.Parse(await client.GetStringAsync(new Uri("/v2/repository/models/cnn", UriKind.Relative)));
+        var metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        var group = config.RootElement.GetProperty("instance_group").EnumerateArray().Should().ContainSingle().Subject;
+        var count = group.GetProperty("count").GetInt32();
+        var instances = view.RootElement.GetProperty("versions")[0].GetProperty("instances");
+        instances.GetProperty("instances").GetInt32().Should().Be(count);
+        instances.GetProperty("source").GetString().Should().Be("auto", "the bundled models have no instance_group and the server default is auto");
+        var timings = instances.GetProperty("timings").EnumerateArray().ToList();
+        timings.Should().HaveCount(Environment.ProcessorCount > 1 ? 2 : 0);
+        timings.Should().OnlyContain(timing => timing.GetProperty("runs_per_second").GetDouble() > 0);
+        instances.GetProperty("intra_op_threads").GetInt32().Should().Be(Math.Max(1, Environment.ProcessorCount / count));
+        metrics.Should().Contain($"maas_model_instances{{model=\"cnn\",version=\"1\",source=\"auto\"}} {count}\n");
+        metrics.Should().Contain($"maas_model_instance_threads{{model=\"cnn\",version=\"1\"}} {Math.Max(1, Environment.ProcessorCount / count)}\n");
+        if (Environment.ProcessorCount > 1)
+        {
+            metrics.Should().Contain("maas_model_instance_choice_runs_per_second{model=\"cnn\",version=\"1\",instances=\"1\"} ");
+        }
+    }
+
     [Theory]
     [InlineData("mlp", "1", "input FP32 [-1,4]", "logits FP32 [-1,3]")]
     [InlineData("cnn", "1", "image FP32 [-1,1,28,28]", "logits FP32 [-1,10]")]

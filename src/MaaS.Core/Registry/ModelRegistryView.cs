@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using MaaS.Core.Sessions;
 
 namespace MaaS.Core.Registry;
 
@@ -13,7 +14,7 @@ public sealed record ModelRegistryView(
     [property: JsonPropertyName("config"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonNode? Config,
     [property: JsonPropertyName("ignored_config_keys")] IReadOnlyList<string> IgnoredConfigKeys);
 
-/// <summary>One version: state (READY, LOADING, UNAVAILABLE) and reason, file facts, labels.</summary>
+/// <summary>One version: state (READY, LOADING, UNAVAILABLE) and reason, file facts, labels, and while loaded its instances and how they were chosen.</summary>
 public sealed record VersionView(
     [property: JsonPropertyName("version")] string Version,
     [property: JsonPropertyName("state")] string State,
@@ -21,4 +22,5 @@ public sealed record VersionView(
     [property: JsonPropertyName("sha256")] string? Sha256,
     [property: JsonPropertyName("size_bytes")] long? SizeBytes,
     [property: JsonPropertyName("created")] DateTimeOffset? Created,
-    [property: JsonPropertyName("labels")] IReadOnlyList<string> Labels);
+    [property: JsonPropertyName("labels")] IReadOnlyList<string> Labels,
+    [property: JsonPropertyName("instances"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InstanceChoice? Instances = null);

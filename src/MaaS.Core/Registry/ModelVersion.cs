@@ -38,6 +38,9 @@ public sealed class ModelVersion
     /// <summary>Requests waiting for one of its instances; 0 when not loaded.</summary>
     public int QueuedRequests => Model?.QueuedRequests ?? 0;
 
+    /// <summary>The loaded model's instances and how they were chosen; null when not loaded.</summary>
+    public InstanceChoice? Instances => Model?.Choice;
+
     /// <summary>How long the loaded model took to load and to warm up; null when not loaded.</summary>
     public (TimeSpan Load, TimeSpan Warmup)? Durations => Model is { } model ? (model.LoadDuration, model.WarmupDuration) : null;
 

@@ -48,7 +48,8 @@ public sealed class RepositoryView
                 file?.Sha256 ?? record?.Sha256,
                 file?.SizeBytes ?? record?.SizeBytes ?? FileSize(directory.VersionFile(number)),
                 file?.Created ?? record?.Created,
-                labels.Where(label => label.Value == number).Select(label => label.Key).Order(StringComparer.Ordinal).ToList());
+                labels.Where(label => label.Value == number).Select(label => label.Key).Order(StringComparer.Ordinal).ToList(),
+                served?.Instances);
         }).ToList();
         return new ModelRegistryView(
             name,

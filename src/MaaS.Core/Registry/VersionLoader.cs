@@ -36,7 +36,7 @@ internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader l
             var info = VersionFileInfo.Read(file, record);
             var model = loader.Load(directory, number);
             var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            Log.VersionLoaded(logger, directory.Name, label, model.ExecutionProvider, elapsedMs);
+            Log.VersionLoaded(logger, directory.Name, label, model.ExecutionProvider, elapsedMs, model.Choice);
             Interlocked.Increment(ref _loads);
             var version = ModelVersion.Ready(number, model, info);
             version.Touch(time.GetTimestamp());
@@ -62,8 +62,8 @@ internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader l
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Loaded {ModelName} v{ModelVersion} on {Provider} in {ElapsedMs} ms")]
-        public static partial void VersionLoaded(ILogger logger, string modelName, string modelVersion, string provider, long elapsedMs);
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Loaded {ModelName} v{ModelVersion} on {Provider} in {ElapsedMs} ms, instances {Instances}")]
+        public static partial void VersionLoaded(ILogger logger, string modelName, string modelVersion, string provider, long elapsedMs, InstanceChoice? instances);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Model {ModelName} v{ModelVersion} is UNAVAILABLE: {Reason}")]
         public static partial void VersionFailed(ILogger logger, string modelName, string modelVersion, string reason);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using MaaS.Core.Batching;
 using MaaS.Core.Inference;
 using MaaS.Core.Tensors;
@@ -75,6 +76,60 @@ public sealed partial class OnnxModel : IDisposable
 
     /// <summary>What loading the version cost in memory (measured, at least the file size), for the loaded-model budget.</summary>
     public long FootprintBytes { get; internal set; }
+
+    /// <summary>How the instance count was reached (configured, or timed at load); set by the loader.</summary>
+    public InstanceChoice? Choice { get; internal set; }
+
+    /// <summary>
+    /// Runs <paramref name="request"/> on every instance at once, each on its own thread, for at least
+    /// <paramref name="minRunsPerInstance"/> runs each and until <paramref name="window"/> has passed; returns the runs
+    /// completed per second over them all. Only before the model serves (the instance choice at load).
+    /// </summary>
+    internal double MeasureThroughput(InferRequest request, TimeSpan window, int minRunsPerInstance)
+    {
+        var sessions = _pool.Sessions;
+        var runs = new int[sessions.Count];
+        var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(window.TotalSeconds * Stopwatch.Frequency);
+        void Loop(int index)
+        {
+            do
+            {
+                using var result = RunOn(sessions[index], request, CancellationToken.None);
+                runs[index]++;
+            }
+            while (runs[index] < minRunsPerInstance || Stopwatch.GetTimestamp() < deadline);
+        }
+
+        // Dedicated threads, not the thread pool: CPU-bound loops that must all run at once, whatever else is queued.
+        // A failure on one is carried back to the caller (an exception escaping a thread would end the process).
+        var failures = new ExceptionDispatchInfo?[sessions.Count];
+        var threads = Enumerable.Range(1, sessions.Count - 1).Select(index => new Thread(() =>
+        {
+            try
+            {
+                Loop(index);
+            }
+#pragma warning disable CA1031 // not swallowed: rethrown on the calling thread below
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failures[index] = ExceptionDispatchInfo.Capture(ex);
+            }
+        }) { IsBackground = true }).ToList();
+        threads.ForEach(thread => thread.Start());
+        try
+        {
+            Loop(0);
+        }
+        finally
+        {
+            threads.ForEach(thread => thread.Join());
+        }
+
+        failures.FirstOrDefault(failure => failure is not null)?.Throw();
+        return runs.Sum() / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
 
     /// <summary>Runs a request once on every instance, before the model serves (warmup): nobody else holds a session yet.</summary>
     internal void RunOnEveryInstance(InferRequest request)

@@ -14,8 +14,20 @@ namespace MaaS.Core.Sessions;
 /// </summary>
 internal sealed partial class OnnxModelLoader(
     IExecutionProviderFactory providers, OrtRuntime runtime, IOptions<MaaSOptions> options, IOptions<SessionsOptions> sessions,
-    TimeProvider time, ILogger<OnnxModelLoader> logger)
+    CpuBudget cpu, TimeProvider time, ILogger<OnnxModelLoader> logger)
 {
+    /// <summary>How long each candidate of the automatic instance choice runs with every instance busy.</summary>
+    internal static readonly TimeSpan ChoiceWindow = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Runs each instance makes at least while a candidate is timed, however slow the model.</summary>
+    internal const int ChoiceMinRuns = 3;
+
+    /// <summary>How much faster the several smaller sessions must be to be kept over one (they cost memory and latency at low load).</summary>
+    internal const double ChoiceMargin = 1.1;
+
+    /// <summary>The several-sessions candidate of <c>auto</c>: one per CPU, at most this many (each holds a copy of the weights).</summary>
+    internal const int MaxAutoInstances = 4;
+
     /// <summary>Loads <paramref name="version"/> of <paramref name="model"/>; throws <see cref="ModelConfigException"/> with the reason it cannot be served.</summary>
     public OnnxModel Load(ModelDirectory model, long version)
     {
@@ -23,37 +35,116 @@ internal sealed partial class OnnxModelLoader(
         var file = model.VersionFile(version);
         var memoryBefore = Environment.WorkingSet;
         var started = Stopwatch.GetTimestamp();
+        var (candidates, note) = Candidates(settings);
+        var timings = new List<InstanceTiming>();
+        OnnxModel? chosen = null;
+        List<Warmup.Sample>? samples = null;
+        try
+        {
+            foreach (var count in candidates)
+            {
+#pragma warning disable CA2000 // the finally below disposes whichever model is not kept; the analyser cannot follow the swap
+                OnnxModel? candidate = Create(model, version, file, settings.AutoInstances ? settings.WithInstanceCount(count) : settings, chosen?.Signature);
+#pragma warning restore CA2000
+                try
+                {
+                    samples ??= WarmupSamples(model, candidate.Signature);
+                    var (warmup, timingSample) = RunWarmup(candidate, samples, model, version);
+                    candidate.WarmupDuration = warmup;
+                    if (candidates.Count > 1 && timingSample is null)
+                    {
+                        // Nothing to time with: keep the first candidate (one session, every CPU), as a plain session would run.
+                        note = samples.Count == 0
+                            ? "not timed: no warmup sample (MaaS:Sessions:DefaultWarmup is off and the config has no model_warmup)"
+                            : "not timed: the default warmup sample failed";
+                        (chosen, candidate) = (candidate, null);
+                        break;
+                    }
+
+                    if (candidates.Count > 1)
+                    {
+                        var threads = settings.ThreadsPerInstance(count, cpu.Cpus);
+                        timings.Add(new InstanceTiming(count, threads, Math.Round(candidate.MeasureThroughput(timingSample!, ChoiceWindow, ChoiceMinRuns), 1)));
+                    }
+
+                    if (chosen is null || timings[^1].RunsPerSecond > ChoiceMargin * timings.Single(t => t.Instances == chosen.InstanceCount).RunsPerSecond)
+                    {
+                        // The one kept so far becomes the one to dispose.
+                        (chosen, candidate) = (candidate, chosen);
+                    }
+                }
+                finally
+                {
+                    candidate?.Dispose();
+                }
+            }
+
+            var source = settings.AutoInstances ? InstanceChoice.Auto : model.Config?.InstanceGroup is null ? InstanceChoice.FromServer : InstanceChoice.FromConfig;
+            chosen!.Choice = new InstanceChoice(chosen.InstanceCount, settings.ThreadsPerInstance(chosen.InstanceCount, cpu.Cpus), source, timings, note);
+            if (samples!.Count > 0)
+            {
+                Log.WarmedUp(logger, model.Name, version, chosen.InstanceCount, (long)chosen.WarmupDuration.TotalMilliseconds);
+            }
+
+            var batching = BatchingPolicy.From(model.Config, chosen.Signature.MaxBatchSize);
+            if (batching is not null)
+            {
+                // After warmup, which runs on every instance directly: the workers own the instances from here on.
+                chosen.StartBatching(batching, time, $"{model.Name} v{version}");
+            }
+
+            chosen.FootprintBytes = Math.Max(new FileInfo(file).Length, Environment.WorkingSet - memoryBefore);
+            chosen.LoadDuration = Stopwatch.GetElapsedTime(started);
+            return chosen;
+        }
+        catch
+        {
+            chosen?.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var sample in samples ?? [])
+            {
+                sample.Request.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The instance counts to try, in order: the configured one; or with <c>auto</c> one session using every CPU,
+    /// then one per CPU (at most <see cref="MaxAutoInstances"/>), each with its share of the threads. Under CUDA a
+    /// session per device is what Triton runs too, so <c>auto</c> means one.
+    /// </summary>
+    private (List<int> Counts, string? Note) Candidates(RuntimeSettings settings)
+    {
+        if (!settings.AutoInstances)
+        {
+            return ([settings.Instances.Count], null);
+        }
+
+        if (providers.Name == "cuda")
+        {
+            return ([1], "one session on the GPU");
+        }
+
+        var several = Math.Min(cpu.Cpus, MaxAutoInstances);
+        return several > 1 ? ([1, several], null) : ([1], "one CPU");
+    }
+
+    /// <summary>The sessions of one candidate and the model over them; <paramref name="signature"/> when an earlier candidate already worked it out.</summary>
+    private OnnxModel Create(ModelDirectory model, long version, string file, RuntimeSettings settings, ModelSignature? signature)
+    {
         var (pool, provider) = CreatePool(model, version, file, settings);
-        OnnxModel onnx;
         try
         {
             var first = pool.Sessions[0];
-            var signature = SignatureBuilder.Build(model.Config, first.InputMetadata, first.OutputMetadata, options.Value.DefaultMaxBatchSize);
-            onnx = new OnnxModel(pool, WithLabels(signature, model), provider);
+            signature ??= WithLabels(SignatureBuilder.Build(model.Config, first.InputMetadata, first.OutputMetadata, options.Value.DefaultMaxBatchSize), model);
+            return new OnnxModel(pool, signature, provider);
         }
         catch
         {
             pool.Dispose();
-            throw;
-        }
-
-        try
-        {
-            var batching = BatchingPolicy.From(model.Config, onnx.Signature.MaxBatchSize);
-            onnx.WarmupDuration = RunWarmup(onnx, model, version);
-            if (batching is not null)
-            {
-                // After warmup, which runs on every instance directly: the workers own the instances from here on.
-                onnx.StartBatching(batching, time, $"{model.Name} v{version}");
-            }
-
-            onnx.FootprintBytes = Math.Max(new FileInfo(file).Length, Environment.WorkingSet - memoryBefore);
-            onnx.LoadDuration = Stopwatch.GetElapsedTime(started);
-            return onnx;
-        }
-        catch
-        {
-            onnx.Dispose();
             throw;
         }
     }
@@ -61,13 +152,14 @@ internal sealed partial class OnnxModelLoader(
     private (SessionPool Pool, string Provider) CreatePool(ModelDirectory model, long version, string file, RuntimeSettings settings)
     {
         runtime.EnsureInitialized();
-        var created = new List<InferenceSession>(settings.Instances.Count);
+        var count = settings.Instances.Count;
+        var created = new List<InferenceSession>(count);
         var provider = providers.Name;
         try
         {
             foreach (var placement in settings.Instances)
             {
-                using var sessionOptions = CreateOptions(settings, runtime.GlobalThreadPool);
+                using var sessionOptions = CreateOptions(settings, settings.ThreadsPerInstance(count, cpu.Cpus), allowSpinning: count == 1, runtime.GlobalThreadPool);
                 provider = providers.Configure(sessionOptions, placement);
                 try
                 {
@@ -99,8 +191,12 @@ internal sealed partial class OnnxModelLoader(
         }
     }
 
-    /// <summary>The ONNX Runtime options of one instance (the load benchmark's raw baseline builds its sessions with them too).</summary>
-    internal static SessionOptions CreateOptions(RuntimeSettings settings, bool globalThreadPool)
+    /// <summary>
+    /// The ONNX Runtime options of one instance (the load benchmark's raw-leased baseline builds its sessions with them
+    /// too): <paramref name="intraOpThreads"/> threads per Run; the pool's threads spin while waiting for work only when
+    /// <paramref name="allowSpinning"/> (one session alone: spinning sessions would burn each other's CPU).
+    /// </summary>
+    internal static SessionOptions CreateOptions(RuntimeSettings settings, int intraOpThreads, bool allowSpinning, bool globalThreadPool)
     {
         var sessionOptions = new SessionOptions
         {
@@ -120,65 +216,59 @@ internal sealed partial class OnnxModelLoader(
         }
         else
         {
-            sessionOptions.IntraOpNumThreads = settings.IntraOpThreads;
+            sessionOptions.IntraOpNumThreads = intraOpThreads;
             sessionOptions.InterOpNumThreads = settings.InterOpThreads;
+            var spin = allowSpinning ? "1" : "0";
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", spin);
+            sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", spin);
         }
 
         return sessionOptions;
     }
 
-    /// <summary>
-    /// Configured samples must pass (a failure makes the version UNAVAILABLE with the reason); the default sample is a
-    /// guess at valid input (zeros, variable dims 1), so its failure is only logged.
-    /// </summary>
-    private TimeSpan RunWarmup(OnnxModel onnx, ModelDirectory model, long version)
+    /// <summary>The configured warmup samples, else (with MaaS:Sessions:DefaultWarmup) one zero-filled request.</summary>
+    private List<Warmup.Sample> WarmupSamples(ModelDirectory model, ModelSignature signature)
     {
-        var started = Stopwatch.GetTimestamp();
-        var samples = Warmup.FromConfig(model.Config?.ModelWarmup, onnx.Signature, model.Path);
-        var configured = samples.Count > 0;
-        if (!configured && sessions.Value.DefaultWarmup)
+        var samples = Warmup.FromConfig(model.Config?.ModelWarmup, signature, model.Path);
+        if (samples.Count == 0 && sessions.Value.DefaultWarmup)
         {
-            samples.Add(Warmup.Default(onnx.Signature));
+            samples.Add(Warmup.Default(signature));
         }
 
-        try
-        {
-            foreach (var sample in samples)
-            {
-                for (var i = 0; i < sample.Count; i++)
-                {
-                    try
-                    {
-                        onnx.RunOnEveryInstance(sample.Request);
-                    }
-                    catch (Exception ex) when (ex is ServingException or OnnxRuntimeException)
-                    {
-                        if (configured)
-                        {
-                            throw new ModelConfigException($"warmup sample '{sample.Name}' failed: {ex.Message}", ex);
-                        }
+        return samples;
+    }
 
-                        Log.DefaultWarmupFailed(logger, model.Name, version, ex.Message);
-                        return Stopwatch.GetElapsedTime(started);
+    /// <summary>
+    /// Runs every sample on every instance. Configured samples must pass (a failure makes the version UNAVAILABLE with
+    /// the reason); the default sample is a guess at valid input (zeros, variable dims 1), so its failure is only
+    /// logged. Returns the time taken and the first sample when it ran (the automatic instance choice times it), else null.
+    /// </summary>
+    private (TimeSpan Elapsed, InferRequest? Usable) RunWarmup(OnnxModel onnx, List<Warmup.Sample> samples, ModelDirectory model, long version)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var configured = model.Config?.ModelWarmup is { Count: > 0 };
+        foreach (var sample in samples)
+        {
+            for (var i = 0; i < sample.Count; i++)
+            {
+                try
+                {
+                    onnx.RunOnEveryInstance(sample.Request);
+                }
+                catch (Exception ex) when (ex is ServingException or OnnxRuntimeException)
+                {
+                    if (configured)
+                    {
+                        throw new ModelConfigException($"warmup sample '{sample.Name}' failed: {ex.Message}", ex);
                     }
+
+                    Log.DefaultWarmupFailed(logger, model.Name, version, ex.Message);
+                    return (Stopwatch.GetElapsedTime(started), null);
                 }
             }
         }
-        finally
-        {
-            foreach (var sample in samples)
-            {
-                sample.Request.Dispose();
-            }
-        }
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        if (samples.Count > 0)
-        {
-            Log.WarmedUp(logger, model.Name, version, onnx.InstanceCount, (long)elapsed.TotalMilliseconds);
-        }
-
-        return elapsed;
+        return (Stopwatch.GetElapsedTime(started), samples.Count > 0 ? samples[0].Request : null);
     }
 
     private static ModelSignature WithLabels(ModelSignature signature, ModelDirectory model)

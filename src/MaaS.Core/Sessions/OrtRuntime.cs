@@ -10,7 +10,7 @@ namespace MaaS.Core.Sessions;
 /// instead of starting its own. The environment can only be set up before its first use in the process; if something
 /// used ONNX Runtime first, sessions keep their own pools and a warning says so.
 /// </summary>
-internal sealed partial class OrtRuntime(IOptions<SessionsOptions> options, ILogger<OrtRuntime> logger)
+internal sealed partial class OrtRuntime(IOptions<SessionsOptions> options, CpuBudget cpu, ILogger<OrtRuntime> logger)
 {
     private readonly Lock _gate = new();
     private bool _initialized;
@@ -41,7 +41,8 @@ internal sealed partial class OrtRuntime(IOptions<SessionsOptions> options, ILog
 
             using var threading = new OrtThreadingOptions
             {
-                GlobalIntraOpNumThreads = options.Value.IntraOpThreads,
+                // Sized from the CPUs the process may use: ONNX Runtime's own default counts the host's cores.
+                GlobalIntraOpNumThreads = options.Value.IntraOpThreads > 0 ? options.Value.IntraOpThreads : cpu.Cpus,
                 GlobalInterOpNumThreads = options.Value.InterOpThreads,
             };
             var creation = new EnvironmentCreationOptions { threadOptions = threading, logId = "maas" };

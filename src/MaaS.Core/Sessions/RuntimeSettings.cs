@@ -15,26 +15,46 @@ public enum InstanceKind
 }
 
 /// <summary>
-/// How a model version's sessions are built: instances (config <c>instance_group</c>) and ONNX Runtime options
-/// (config <c>optimization</c> over the <c>MaaS:Sessions</c> defaults), mapped from a config that
-/// <see cref="ModelConfigReader"/> has already checked.
+/// How a model version's sessions are built: instances (config <c>instance_group</c>, else
+/// <c>MaaS:Sessions:InstanceCount</c>) and ONNX Runtime options (config <c>optimization</c> over the
+/// <c>MaaS:Sessions</c> defaults), mapped from a config that <see cref="ModelConfigReader"/> has already checked.
 /// </summary>
+/// <param name="Instances">The placements; with <paramref name="AutoInstances"/>, one placeholder until the loader chooses.</param>
+/// <param name="AutoInstances">True when neither the config nor the server names a count: the loader times candidates.</param>
+/// <param name="GraphOptimizationLevel">disable, basic, extended or all.</param>
+/// <param name="IntraOpThreads">Threads per Run as configured; 0 = the CPU budget shared among the instances (<see cref="ThreadsPerInstance"/>).</param>
+/// <param name="InterOpThreads">Threads for independent operators; 0 = ONNX Runtime's choice.</param>
+/// <param name="MemoryPattern">Pre-plan memory for fixed shapes.</param>
+/// <param name="CpuMemArena">ONNX Runtime's CPU memory arena.</param>
 internal sealed record RuntimeSettings(
-    IReadOnlyList<InstancePlacement> Instances, string GraphOptimizationLevel, int IntraOpThreads, int InterOpThreads, bool MemoryPattern, bool CpuMemArena)
+    IReadOnlyList<InstancePlacement> Instances, bool AutoInstances, string GraphOptimizationLevel, int IntraOpThreads, int InterOpThreads,
+    bool MemoryPattern, bool CpuMemArena)
 {
     public const int MaxInstances = 64;
 
     public static RuntimeSettings From(ModelConfig? config, SessionsOptions defaults)
     {
         var optimization = config?.Optimization;
+        var fixedCount = defaults.FixedInstanceCount;
         return new RuntimeSettings(
-            Placements(config?.InstanceGroup, defaults.InstanceCount),
+            Placements(config?.InstanceGroup, fixedCount ?? 1),
+            config?.InstanceGroup is null && fixedCount is null,
             optimization?.EffectiveGraphLevel ?? defaults.GraphOptimizationLevel,
             (int?)optimization?.IntraOpThreads ?? defaults.IntraOpThreads,
             (int?)optimization?.InterOpThreads ?? defaults.InterOpThreads,
             optimization?.EnableMemoryPattern ?? defaults.EnableMemoryPattern,
             optimization?.EnableCpuMemArena ?? defaults.EnableCpuMemArena);
     }
+
+    /// <summary>
+    /// Intra-op threads for each of <paramref name="instances"/> sessions: the configured number, else the CPUs the
+    /// process may use (<paramref name="cpus"/>) divided among them, at least one, so that they never oversubscribe.
+    /// </summary>
+    public int ThreadsPerInstance(int instances, int cpus) => IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, cpus / instances);
+
+    /// <summary>These settings with <paramref name="count"/> instances where the server chose the count (auto).</summary>
+    public RuntimeSettings WithInstanceCount(int count) =>
+        this with { Instances = Enumerable.Repeat(new InstancePlacement(InstanceKind.Auto, 0), count).ToList(), AutoInstances = false };
 
     private static List<InstancePlacement> Placements(List<InstanceGroupConfig>? groups, int defaultCount)
     {

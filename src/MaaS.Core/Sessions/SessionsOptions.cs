@@ -7,11 +7,22 @@ public sealed class SessionsOptions
 {
     public const string SectionName = "MaaS:Sessions";
 
-    /// <summary>Sessions per model version when its config has no instance_group. Default 2 (measured: docs/performance.md), 1 to 64.</summary>
-    [Range(1, 64)]
-    public int InstanceCount { get; set; } = 2;
+    /// <summary>The <see cref="InstanceCount"/> that lets the server choose.</summary>
+    public const string Auto = "auto";
 
-    /// <summary>Threads one Run may use inside an operator; 0 = ONNX Runtime's choice (one per core). Default 0, 0 to 1024.</summary>
+    /// <summary>
+    /// Sessions per model version when its config has no instance_group: <c>auto</c> (default) or 1 to 64. <c>auto</c>
+    /// times, at load, one session using every CPU against several smaller ones and keeps the faster
+    /// (see OnnxModelLoader; measured in docs/performance.md).
+    /// </summary>
+    [Required(ErrorMessage = "MaaS:Sessions:InstanceCount must be auto or a number from 1 to 64")]
+    [RegularExpression("^(auto|[1-9]|[1-5][0-9]|6[0-4])$", ErrorMessage = "MaaS:Sessions:InstanceCount must be auto or a number from 1 to 64")]
+    public string InstanceCount { get; set; } = Auto;
+
+    /// <summary>
+    /// Threads one Run may use inside an operator; 0 (default) = the CPUs the process may use divided among the
+    /// version's instances, so that instances x threads never exceeds them. 0 to 1024.
+    /// </summary>
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
@@ -20,7 +31,7 @@ public sealed class SessionsOptions
     public int InterOpThreads { get; set; }
 
     /// <summary>
-    /// One process-wide ONNX Runtime thread pool shared by every session, sized by <see cref="IntraOpThreads"/> and
+    /// One process-wide ONNX Runtime thread pool shared by every session, sized by <see cref="IntraOpThreads"/> (0: the CPUs the process may use) and
     /// <see cref="InterOpThreads"/>, so that many sessions do not each start a pool per core. Default false.
     /// </summary>
     public bool UseGlobalThreadPool { get; set; }
@@ -56,4 +67,8 @@ public sealed class SessionsOptions
     /// </summary>
     [Range(1, 3600)]
     public int SessionWaitTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>The configured instance count, or null for <c>auto</c>.</summary>
+    internal int? FixedInstanceCount =>
+        string.Equals(InstanceCount, Auto, StringComparison.OrdinalIgnoreCase) ? null : int.Parse(InstanceCount, System.Globalization.CultureInfo.InvariantCulture);
 }

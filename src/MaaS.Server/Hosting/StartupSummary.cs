@@ -19,7 +19,7 @@ internal static partial class StartupSummary
             var repository = app.Services.GetRequiredService<RepositoryView>();
             var auth = app.Services.GetRequiredService<ApiKeyStore>().Enabled ? "API keys" : "open inference, loopback-only management";
             Log.Summary(
-                app.Logger, repository.Root, repository.ModelCount, provider.Name, provider.FallbackReason ?? "-", sessions.InstanceCount,
+                app.Logger, repository.Root, repository.ModelCount, provider.Name, provider.FallbackReason ?? "-", sessions.InstanceCount, Environment.ProcessorCount,
                 sessions.MaxLoadedVersions, limits.MaxRequestBodyBytes, limits.MaxModelBytes, options.RepositoryPollSeconds, auth);
         });
         return app;
@@ -28,9 +28,9 @@ internal static partial class StartupSummary
     private static partial class Log
     {
         [LoggerMessage(EventId = 2020, Level = LogLevel.Information,
-            Message = "MaaS serving repository {Repository} ({ModelCount} models) on {Provider} (fallback: {Fallback}); instances per version {Instances}, max loaded versions {MaxLoaded} (0 = no limit), max body {MaxBodyBytes} B, max model {MaxModelBytes} B, poll {PollSeconds} s, auth: {AuthMode}")]
+            Message = "MaaS serving repository {Repository} ({ModelCount} models) on {Provider} (fallback: {Fallback}); instances per version {Instances} over {Cpus} CPUs, max loaded versions {MaxLoaded} (0 = no limit), max body {MaxBodyBytes} B, max model {MaxModelBytes} B, poll {PollSeconds} s, auth: {AuthMode}")]
         public static partial void Summary(
-            ILogger logger, string repository, int modelCount, string provider, string fallback, int instances, int maxLoaded,
+            ILogger logger, string repository, int modelCount, string provider, string fallback, string instances, int cpus, int maxLoaded,
             long maxBodyBytes, long maxModelBytes, int pollSeconds, string authMode);
     }
 }

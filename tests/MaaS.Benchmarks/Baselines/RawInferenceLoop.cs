@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers;
 using System.Diagnostics;
 using System.Threading.Channels;
@@ -65,10 +66,11 @@ internal sealed class RawInferenceLoop : IDisposable
             }
             else
             {
-                var settings = RuntimeSettings.From(null, new SessionsOptions());
+                var settings = RuntimeSettings.From(null, new SessionsOptions { InstanceCount = instances.ToString(CultureInfo.InvariantCulture) });
+                var threads = settings.ThreadsPerInstance(instances, Environment.ProcessorCount);
                 for (var i = 0; i < instances; i++)
                 {
-                    using var options = OnnxModelLoader.CreateOptions(settings, globalThreadPool: false);
+                    using var options = OnnxModelLoader.CreateOptions(settings, threads, allowSpinning: instances == 1, globalThreadPool: false);
                     sessions.Add(new InferenceSession(modelPath, options));
                 }
             }

@@ -70,6 +70,35 @@ internal static class MetricsEndpoints
         {
             Line(text, "maas_model_warmup_duration_seconds", Labels(model, version), version.Durations!.Value.Warmup.TotalSeconds);
         }
+
+        WriteInstances(text, stats.Select(s => (s.Model, s.Version)).ToList());
+    }
+
+    /// <summary>Each loaded version's instances and threads, and with the automatic choice what each candidate measured.</summary>
+    private static void WriteInstances(StringBuilder text, List<(string Model, ModelVersion Version)> versions)
+    {
+        var loaded = versions.Where(v => v.Version.Instances is not null).Select(v => (v.Model, v.Version, Choice: v.Version.Instances!)).ToList();
+        Header(text, "maas_model_instances", "gauge", "Sessions the version runs (instance_group count), by how the count was chosen.");
+        foreach (var (model, version, choice) in loaded)
+        {
+            Line(text, "maas_model_instances", $"{Labels(model, version)},source=\"{choice.Source}\"", choice.Instances);
+        }
+
+        Header(text, "maas_model_instance_threads", "gauge", "Intra-op threads of each of the version's sessions.");
+        foreach (var (model, version, choice) in loaded)
+        {
+            Line(text, "maas_model_instance_threads", Labels(model, version), choice.IntraOpThreads);
+        }
+
+        Header(text, "maas_model_instance_choice_runs_per_second", "gauge",
+            "Throughput each candidate reached in the timed choice at load (MaaS:Sessions:InstanceCount auto), by candidate instance count.");
+        foreach (var (model, version, choice) in loaded)
+        {
+            foreach (var timing in choice.Timings)
+            {
+                Line(text, "maas_model_instance_choice_runs_per_second", $"{Labels(model, version)},instances=\"{timing.Instances}\"", timing.RunsPerSecond);
+            }
+        }
     }
 
     private static void WriteHistograms(StringBuilder text, List<(string Model, ModelVersion Version)> versions, InferenceStatistics statistics)

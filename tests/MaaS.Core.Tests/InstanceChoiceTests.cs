@@ -1,0 +1,134 @@
+using System.ComponentModel.DataAnnotations;
+using MaaS.Core.Repository;
+using MaaS.Core.Sessions;
+using MaaS.Core.Tests.Infrastructure;
+
+namespace MaaS.Core.Tests;
+
+/// <summary>
+/// How many sessions a version runs and with how many threads each: the CPU budget shared among the instances, and
+/// <c>MaaS:Sessions:InstanceCount auto</c>, which times one session with every CPU against several smaller ones.
+/// </summary>
+public sealed class InstanceChoiceTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private ModelDirectory Mlp(string? config = null)
+    {
+        var target = _temp.CreateDirectory(Path.Combine("m", "1"));
+        File.Copy(Path.Combine(RepositoryPaths.Models, "mlp", "1", "model.onnx"), Path.Combine(target, "model.onnx"), overwrite: true);
+        if (config is not null)
+        {
+            _temp.WriteFile(Path.Combine("m", "config.json"), config);
+        }
+
+        return ModelRepositoryScanner.ReadModel("m", Path.Combine(_temp.Path, "m"));
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(8, 4)]
+    [InlineData(64, 4)]
+    public void Auto_TimesOneSessionWithEveryCpuAgainstOnePerCpu_AndKeepsTheFaster(int cpus, int several)
+    {
+        using var model = TestLoaders.Create(cpus: cpus).Load(Mlp(), 1);
+
+        var choice = model.Choice!;
+        choice.Source.Should().Be(InstanceChoice.Auto);
+        choice.Timings.Select(timing => (timing.Instances, timing.IntraOpThreads)).Should().Equal((1, cpus), (several, cpus / several));
+        choice.Timings.Should().OnlyContain(timing => timing.RunsPerSecond > 0);
+        var expected = choice.Timings[1].RunsPerSecond > OnnxModelLoader.ChoiceMargin * choice.Timings[0].RunsPerSecond ? several : 1;
+        choice.Instances.Should().Be(expected);
+        model.InstanceCount.Should().Be(expected, "the pool kept is the one chosen");
+        choice.IntraOpThreads.Should().Be(cpus / expected);
+    }
+
+    [Fact]
+    public void Auto_OneCpu_OneSessionUntimed()
+    {
+        using var model = TestLoaders.Create(cpus: 1).Load(Mlp(), 1);
+
+        model.InstanceCount.Should().Be(1);
+        model.Choice.Should().BeEquivalentTo(new { Instances = 1, IntraOpThreads = 1, Source = "auto", Note = "one CPU" });
+        model.Choice!.Timings.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Auto_NoWarmupSample_KeepsOneSessionAndSaysWhy()
+    {
+        using var model = TestLoaders.Create(sessions: new SessionsOptions { DefaultWarmup = false }, cpus: 4).Load(Mlp(), 1);
+
+        model.InstanceCount.Should().Be(1);
+        model.Choice!.IntraOpThreads.Should().Be(4);
+        model.Choice.Note.Should().Contain("not timed").And.Contain("model_warmup");
+    }
+
+    [Fact]
+    public void Auto_TimesWithTheConfiguredWarmupSample()
+    {
+        var config = """{"model_warmup": [{"name": "ones", "batch_size": 2, "inputs": {"input": {"data_type": "TYPE_FP32", "dims": [4], "random_data": true}}}]}""";
+        using var model = TestLoaders.Create(sessions: new SessionsOptions { DefaultWarmup = false }, cpus: 2).Load(Mlp(config), 1);
+
+        model.Choice!.Timings.Should().HaveCount(2);
+        model.Choice.Note.Should().BeNull();
+    }
+
+    [Fact]
+    public void ServerCount_SplitsTheCpusAmongTheInstances_AtLeastOneThreadEach()
+    {
+        using var three = TestLoaders.Create(sessions: new SessionsOptions { InstanceCount = "3" }, cpus: 2).Load(Mlp(), 1);
+        using var two = TestLoaders.Create(sessions: new SessionsOptions { InstanceCount = "2" }, cpus: 16).Load(Mlp(), 1);
+
+        three.Choice.Should().BeEquivalentTo(new { Instances = 3, IntraOpThreads = 1, Source = "server" });
+        three.Choice!.Timings.Should().BeEmpty();
+        two.Choice.Should().BeEquivalentTo(new { Instances = 2, IntraOpThreads = 8, Source = "server" });
+    }
+
+    [Fact]
+    public void ConfigInstanceGroup_WinsOverTheServer_AndConfiguredThreadsAreKept()
+    {
+        var loader = TestLoaders.Create(sessions: new SessionsOptions { InstanceCount = "4" }, cpus: 8);
+
+        using var grouped = loader.Load(Mlp("""{"instance_group": [{"count": 2, "kind": "KIND_CPU"}]}"""), 1);
+        grouped.Choice.Should().BeEquivalentTo(new { Instances = 2, IntraOpThreads = 4, Source = "config" });
+
+        using var threads = loader.Load(Mlp("""{"instance_group": [{"count": 1}], "optimization": {"intra_op_threads": 3}}"""), 1);
+        threads.Choice.Should().BeEquivalentTo(new { Instances = 1, IntraOpThreads = 3, Source = "config" });
+    }
+
+    [Fact]
+    public void Choice_ReadsAsOneLogField()
+    {
+        var choice = new InstanceChoice(2, 1, "auto", [new InstanceTiming(1, 2, 412.26), new InstanceTiming(2, 1, 655)], null);
+
+        choice.ToString().Should().Be("2 x 1 threads (auto: 1x2 412.3/s, 2x1 655/s)");
+        new InstanceChoice(1, 4, "auto", [], "one CPU").ToString().Should().Be("1 x 4 threads (auto: one CPU)");
+        new InstanceChoice(3, 1, "server", [], null).ToString().Should().Be("3 x 1 threads (server)");
+    }
+
+    [Theory]
+    [InlineData("auto", true)]
+    [InlineData("1", true)]
+    [InlineData("64", true)]
+    [InlineData("0", false)]
+    [InlineData("65", false)]
+    [InlineData("two", false)]
+    [InlineData("", false)]
+    public void InstanceCountOption_IsAutoOrOneTo64(string value, bool valid)
+    {
+        var options = new SessionsOptions { InstanceCount = value };
+        var results = new List<ValidationResult>();
+
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true).Should().Be(valid);
+        if (valid)
+        {
+            options.FixedInstanceCount.Should().Be(value == "auto" ? null : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            results.Should().ContainSingle().Which.ErrorMessage.Should().Contain("MaaS:Sessions:InstanceCount");
+        }
+    }
+}
