@@ -159,7 +159,7 @@ internal sealed partial class OnnxModelLoader(
         {
             foreach (var placement in settings.Instances)
             {
-                using var sessionOptions = CreateOptions(settings, settings.ThreadsPerInstance(count, cpu.Cpus), allowSpinning: count == 1, runtime.GlobalThreadPool);
+                using var sessionOptions = CreateOptions(settings, settings.ThreadsPerInstance(count, cpu.Cpus), allowSpinning: sessions.Value.AllowSpinning ?? count == 1, runtime.GlobalThreadPool);
                 provider = providers.Configure(sessionOptions, placement);
                 try
                 {
@@ -194,7 +194,7 @@ internal sealed partial class OnnxModelLoader(
     /// <summary>
     /// The ONNX Runtime options of one instance (the load benchmark's raw-leased baseline builds its sessions with them
     /// too): <paramref name="intraOpThreads"/> threads per Run; the pool's threads spin while waiting for work only when
-    /// <paramref name="allowSpinning"/> (one session alone: spinning sessions would burn each other's CPU).
+    /// <paramref name="allowSpinning"/> (by default when the version runs one session: spinning sessions would burn each other's CPU).
     /// </summary>
     internal static SessionOptions CreateOptions(RuntimeSettings settings, int intraOpThreads, bool allowSpinning, bool globalThreadPool)
     {

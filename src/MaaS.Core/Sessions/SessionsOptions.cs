@@ -26,6 +26,13 @@ public sealed class SessionsOptions
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's pool threads spin while they wait for work (faster hand-over, CPU burnt while idle):
+    /// unset (default) = only when a version runs a single session, since sessions sharing the CPUs would spin against
+    /// each other's work; true or false forces it for every session (measured in docs/performance.md).
+    /// </summary>
+    public bool? AllowSpinning { get; set; }
+
     /// <summary>Threads for running independent operators in parallel; 0 = ONNX Runtime's choice. Default 0, 0 to 1024.</summary>
     [Range(0, 1024)]
     public int InterOpThreads { get; set; }

@@ -25,6 +25,9 @@
 #   MODELS="<m> ..."          only the scenarios of these models (default: all).
 #   WARMUP=<seconds>          untimed window per target before each scenario (default 2).
 #   PORT=<port>               the server's port; the Kestrel endpoint takes the next one (default 18600).
+#   BATCHING=<json>           the batched models' dynamic_batching section (default {}: the server's defaults).
+# The server inherits the environment, so its settings can be varied per run, e.g.
+#   MaaS__Sessions__InstanceCount=1 MODELS="conv96 conv96-batched" compare.sh /tmp/maas-release
 set -euo pipefail
 server_dir="$(cd "$1" && pwd)"
 seconds="${2:-5}"
@@ -69,14 +72,13 @@ done
 for model in image224 deep_mlp conv96; do cp -r "$root/tests/MaaS.Benchmarks/models/$model" "$repo/"; done
 for model in mlp transformer deep_mlp conv96; do
     cp -r "$repo/$model" "$repo/$model-batched"
-    python3 - "$repo/$model-batched/config.json" "$model-batched" <<'PY'
+    python3 - "$repo/$model-batched/config.json" "$model-batched" "${BATCHING:-"{}"}" <<'PY'
 import json, sys
-path, name = sys.argv[1], sys.argv[2]
+path, name, batching = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(path) as f:
     config = json.load(f)
 config["name"] = name
-# No queue delay: under load requests gather while both instances are busy (measured better than 500 us here).
-config["dynamic_batching"] = {"max_queue_delay_microseconds": 0}
+config["dynamic_batching"] = json.loads(batching)
 with open(path, "w") as f:
     json.dump(config, f, indent=2)
 PY
@@ -142,6 +144,7 @@ write_json("image224", [("image", [1, 3, 224, 224], "FP32", image)])
 write_binary("deep_mlp", [("features", [1, 16], "FP32", fp32([0.05 * i - 0.4 for i in range(16)]))], ["scores"])
 write_binary("image224", [("image", [1, 3, 224, 224], "FP32", image)], ["logits"])
 write_binary("conv96", [("image", [1, 3, 96, 96], "FP32", image[:3 * 96 * 96])], ["logits"])
+write_binary("conv96-batched", [("image", [1, 3, 96, 96], "FP32", image[:3 * 96 * 96])], ["logits"])
 PY
 
 for body in "$work"/bodies/*.json "$work"/bodies/*.bin; do
@@ -293,7 +296,7 @@ row() {  # target, model, encoding, concurrency, vs raw, vs raw-leased, vs kestr
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "-"; else printf(a / b < 0.095 ? "%.3f" : "%.2f", a / b) }'; }
-rps_of() { cut -d' ' -f1 "$work/result.$1"; }
+rps_of() { if [ -f "$work/result.$1" ]; then cut -d' ' -f1 "$work/result.$1"; else echo 0; fi; }
 
 selected() { [ -z "${MODELS:-}" ] || [[ " $MODELS " == *" $1 "* ]]; }
 
@@ -301,7 +304,10 @@ compare() {  # model, model file, encoding (json|bin), targets...
     local model="$1" file="$2" encoding="$3" body="$work/bodies/$1.$3" c target
     shift 3
     selected "$model" || return 0
-    for target in raw raw-leased; do
+    rm -f "$work"/result.*
+    local loops=()
+    for target in "$@"; do [[ "$target" != raw* ]] || loops+=("$target"); done
+    for target in "${loops[@]}"; do
         start_raw "$target" "$file" "$body"
         raw_window "$target" 1 3 >/dev/null   # the raw process's own warm-up: JIT, first runs
     done
@@ -316,8 +322,7 @@ compare() {  # model, model file, encoding (json|bin), targets...
             fi
         done
     done
-    stop_raw raw
-    stop_raw raw-leased
+    for target in "${loops[@]}"; do stop_raw "$target"; done
 }
 
 batching() {  # model, encoding, concurrency: server only, batching off (model) against on (model-batched)
@@ -366,6 +371,8 @@ compare transformer "$repo/transformer/1/model.onnx" bin "${all[@]}"
 compare image224 "$repo/image224/1/model.onnx" json "${all[@]}"
 compare image224 "$repo/image224/1/model.onnx" bin "${all[@]}"
 compare conv96 "$repo/conv96/1/model.onnx" bin "${all[@]}"
+# Batching on against the plain session running the same batch-1 requests.
+compare conv96-batched "$repo/conv96/1/model.onnx" bin server raw
 batching mlp json 64
 batching transformer bin 64
 batching deep_mlp bin 64
