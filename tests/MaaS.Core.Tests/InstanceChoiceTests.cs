@@ -98,14 +98,62 @@ public sealed class InstanceChoiceTests : IDisposable
         threads.Choice.Should().BeEquivalentTo(new { Instances = 1, IntraOpThreads = 3, Source = "config" });
     }
 
+    [Theory]
+    [InlineData(null, "1", true, true)]
+    [InlineData(null, "1", false, false)]
+    [InlineData(null, "2", true, false)]
+    [InlineData(false, "1", true, false)]
+    [InlineData(true, "2", false, true)]
+    public void Spinning_OnlyForASingleSessionAloneInTheProcess_UnlessForced(bool? allow, string instances, bool onlyVersion, bool expected)
+    {
+        var loader = TestLoaders.Create(sessions: new SessionsOptions { InstanceCount = instances, AllowSpinning = allow });
+
+        using var model = loader.Load(Mlp(), 1, onlyVersion);
+
+        model.Choice!.Spinning.Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task Spinning_RegistryLetsTheOnlyVersionSpin_NotOneOfMany()
+    {
+        var alone = _temp.CreateDirectory("alone");
+        CopyModel(alone, "mlp");
+        var many = _temp.CreateDirectory("many");
+        CopyModel(many, "mlp");
+        CopyModel(many, "cnn");
+        var sessions = new SessionsOptions { InstanceCount = "1" };
+
+        await using (var harness = await RegistryHarness.StartAsync(alone, sessions))
+        {
+            harness.Registry.GetVersion("mlp", 1).Instances!.Spinning.Should().BeTrue();
+        }
+
+        await using (var harness = await RegistryHarness.StartAsync(many, sessions))
+        {
+            harness.Registry.GetVersion("mlp", 1).Instances!.Spinning.Should().BeFalse("cnn was already LOADING when mlp loaded");
+            harness.Registry.GetVersion("cnn", 1).Instances!.Spinning.Should().BeFalse();
+        }
+    }
+
+    private static void CopyModel(string repository, string name)
+    {
+        var source = Path.Combine(RepositoryPaths.Models, name);
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories).Where(f => !f.Contains("reference", StringComparison.Ordinal)))
+        {
+            var target = Path.Combine(repository, name, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
     [Fact]
     public void Choice_ReadsAsOneLogField()
     {
-        var choice = new InstanceChoice(2, 1, "auto", [new InstanceTiming(1, 2, 412.26), new InstanceTiming(2, 1, 655)], null);
+        var choice = new InstanceChoice(2, 1, false, "auto", [new InstanceTiming(1, 2, 412.26), new InstanceTiming(2, 1, 655)], null);
 
         choice.ToString().Should().Be("2 x 1 threads (auto: 1x2 412.3/s, 2x1 655/s)");
-        new InstanceChoice(1, 4, "auto", [], "one CPU").ToString().Should().Be("1 x 4 threads (auto: one CPU)");
-        new InstanceChoice(3, 1, "server", [], null).ToString().Should().Be("3 x 1 threads (server)");
+        new InstanceChoice(1, 4, true, "auto", [], "one CPU").ToString().Should().Be("1 x 4 threads spinning (auto: one CPU)");
+        new InstanceChoice(3, 1, false, "server", [], null).ToString().Should().Be("3 x 1 threads (server)");
     }
 
     [Theory]

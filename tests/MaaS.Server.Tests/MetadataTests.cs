@@ -42,6 +42,7 @@ public sealed class MetadataTests(MaaSApplication app)
         var instances = view.RootElement.GetProperty("versions")[0].GetProperty("instances");
         instances.GetProperty("instances").GetInt32().Should().Be(count);
         instances.GetProperty("source").GetString().Should().Be("auto", "the bundled models have no instance_group and the server default is auto");
+        instances.GetProperty("spinning").GetBoolean().Should().BeFalse("several models share the CPUs");
         var timings = instances.GetProperty("timings").EnumerateArray().ToList();
         timings.Should().HaveCount(Environment.ProcessorCount > 1 ? 2 : 0);
         timings.Should().OnlyContain(timing => timing.GetProperty("runs_per_second").GetDouble() > 0);

@@ -11,7 +11,7 @@ namespace MaaS.Core.Registry;
 /// or an UNAVAILABLE one with the reason. Shared by the writer (<see cref="ModelManager"/>) and the loaded-model cache
 /// (reloads of evicted versions); it changes nothing in the registry itself.
 /// </summary>
-internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader loader, TimeProvider time, ILogger<VersionLoader> logger)
+internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader loader, ModelRegistry registry, TimeProvider time, ILogger<VersionLoader> logger)
 {
     private long _loads;
 
@@ -34,7 +34,7 @@ internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader l
                 ? new VersionRecord(staged.Sha256, staged.Size, time.GetUtcNow())
                 : store.ReadRecord(directory.Name, number);
             var info = VersionFileInfo.Read(file, record);
-            var model = loader.Load(directory, number);
+            var model = loader.Load(directory, number, onlyVersion: IsOnlyVersion(directory.Name, number));
             var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             Log.VersionLoaded(logger, directory.Name, label, model.ExecutionProvider, elapsedMs, model.Choice);
             Interlocked.Increment(ref _loads);
@@ -53,6 +53,14 @@ internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader l
             return ModelVersion.Unavailable(number, ex.Message, SafeInfo(file));
         }
     }
+
+    /// <summary>
+    /// True when no other version is loaded or loading (startup publishes every version it will load as LOADING first,
+    /// so the first of many does not count as alone): a version alone may let its thread pool spin.
+    /// </summary>
+    private bool IsOnlyVersion(string name, long number) =>
+        !registry.Models.Any(model => model.Versions.Any(entry =>
+            entry.Value.State is ModelVersionState.Ready or ModelVersionState.Loading && !(model.Name == name && entry.Key == number)));
 
     private static VersionFileInfo? SafeInfo(string file)
     {

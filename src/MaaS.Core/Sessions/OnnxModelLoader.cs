@@ -28,8 +28,12 @@ internal sealed partial class OnnxModelLoader(
     /// <summary>The several-sessions candidate of <c>auto</c>: one per CPU, at most this many (each holds a copy of the weights).</summary>
     internal const int MaxAutoInstances = 4;
 
-    /// <summary>Loads <paramref name="version"/> of <paramref name="model"/>; throws <see cref="ModelConfigException"/> with the reason it cannot be served.</summary>
-    public OnnxModel Load(ModelDirectory model, long version)
+    /// <summary>
+    /// Loads <paramref name="version"/> of <paramref name="model"/>; throws <see cref="ModelConfigException"/> with the
+    /// reason it cannot be served. <paramref name="onlyVersion"/>: no other version is loaded or loading, so a single
+    /// session may let its pool threads spin (measured: 1.6x alone; with a second model spinning, 0.5x).
+    /// </summary>
+    public OnnxModel Load(ModelDirectory model, long version, bool onlyVersion = false)
     {
         var settings = RuntimeSettings.From(model.Config, sessions.Value);
         var file = model.VersionFile(version);
@@ -44,7 +48,8 @@ internal sealed partial class OnnxModelLoader(
             foreach (var count in candidates)
             {
 #pragma warning disable CA2000 // the finally below disposes whichever model is not kept; the analyser cannot follow the swap
-                OnnxModel? candidate = Create(model, version, file, settings.AutoInstances ? settings.WithInstanceCount(count) : settings, chosen?.Signature);
+                OnnxModel? candidate = Create(
+                    model, version, file, settings.AutoInstances ? settings.WithInstanceCount(count) : settings, Spinning(count, onlyVersion), chosen?.Signature);
 #pragma warning restore CA2000
                 try
                 {
@@ -80,7 +85,8 @@ internal sealed partial class OnnxModelLoader(
             }
 
             var source = settings.AutoInstances ? InstanceChoice.Auto : model.Config?.InstanceGroup is null ? InstanceChoice.FromServer : InstanceChoice.FromConfig;
-            chosen!.Choice = new InstanceChoice(chosen.InstanceCount, settings.ThreadsPerInstance(chosen.InstanceCount, cpu.Cpus), source, timings, note);
+            chosen!.Choice = new InstanceChoice(
+                chosen.InstanceCount, settings.ThreadsPerInstance(chosen.InstanceCount, cpu.Cpus), Spinning(chosen.InstanceCount, onlyVersion), source, timings, note);
             if (samples!.Count > 0)
             {
                 Log.WarmedUp(logger, model.Name, version, chosen.InstanceCount, (long)chosen.WarmupDuration.TotalMilliseconds);
@@ -132,10 +138,16 @@ internal sealed partial class OnnxModelLoader(
         return several > 1 ? ([1, several], null) : ([1], "one CPU");
     }
 
+    /// <summary>
+    /// Whether pool threads spin while waiting for work: as configured, else only for a version alone in the process
+    /// with one session. Spinning threads of several sessions burn the CPUs the others' work needs.
+    /// </summary>
+    private bool Spinning(int instances, bool onlyVersion) => sessions.Value.AllowSpinning ?? (instances == 1 && onlyVersion);
+
     /// <summary>The sessions of one candidate and the model over them; <paramref name="signature"/> when an earlier candidate already worked it out.</summary>
-    private OnnxModel Create(ModelDirectory model, long version, string file, RuntimeSettings settings, ModelSignature? signature)
+    private OnnxModel Create(ModelDirectory model, long version, string file, RuntimeSettings settings, bool spinning, ModelSignature? signature)
     {
-        var (pool, provider) = CreatePool(model, version, file, settings);
+        var (pool, provider) = CreatePool(model, version, file, settings, spinning);
         try
         {
             var first = pool.Sessions[0];
@@ -149,7 +161,7 @@ internal sealed partial class OnnxModelLoader(
         }
     }
 
-    private (SessionPool Pool, string Provider) CreatePool(ModelDirectory model, long version, string file, RuntimeSettings settings)
+    private (SessionPool Pool, string Provider) CreatePool(ModelDirectory model, long version, string file, RuntimeSettings settings, bool spinning)
     {
         runtime.EnsureInitialized();
         var count = settings.Instances.Count;
@@ -159,7 +171,7 @@ internal sealed partial class OnnxModelLoader(
         {
             foreach (var placement in settings.Instances)
             {
-                using var sessionOptions = CreateOptions(settings, settings.ThreadsPerInstance(count, cpu.Cpus), allowSpinning: sessions.Value.AllowSpinning ?? count == 1, runtime.GlobalThreadPool);
+                using var sessionOptions = CreateOptions(settings, settings.ThreadsPerInstance(count, cpu.Cpus), spinning, runtime.GlobalThreadPool);
                 provider = providers.Configure(sessionOptions, placement);
                 try
                 {
@@ -194,7 +206,7 @@ internal sealed partial class OnnxModelLoader(
     /// <summary>
     /// The ONNX Runtime options of one instance (the load benchmark's raw-leased baseline builds its sessions with them
     /// too): <paramref name="intraOpThreads"/> threads per Run; the pool's threads spin while waiting for work only when
-    /// <paramref name="allowSpinning"/> (by default when the version runs one session: spinning sessions would burn each other's CPU).
+    /// <paramref name="allowSpinning"/>.
     /// </summary>
     internal static SessionOptions CreateOptions(RuntimeSettings settings, int intraOpThreads, bool allowSpinning, bool globalThreadPool)
     {

@@ -6,6 +6,7 @@
 #   spin         per-session pools whose threads spin while waiting for work (AllowSpinning=true)
 #   no-spin      per-session pools that sleep when idle (AllowSpinning=false)
 #   global       one process-wide pool of the CPU budget's size shared by every session (UseGlobalThreadPool=true)
+#   auto         the server's defaults (InstanceCount auto: each version times 1 session against several at load)
 # Each (N, way) gets a fresh server, a warm-up window, then `rounds` measured windows; prints the median req/s and
 # p50/p99 per line, and each way's ratio against spin at the same N.
 #   dotnet publish src/MaaS.Server -c Release -o /tmp/maas-release
@@ -62,7 +63,7 @@ function request()
     return wrk.format("POST", "/v2/models/conv96-" .. next .. "/infer", headers, body)
 end
 LUA
-    env "$@" MaaS__Sessions__InstanceCount=1 dotnet "$server_dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --model-repository "$repo" \
+    env MaaS__Sessions__InstanceCount=1 "$@" dotnet "$server_dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --model-repository "$repo" \
         --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" && break; sleep 0.2; done
@@ -89,7 +90,10 @@ LUA
 
 printf "%6s %-8s %10s %8s %8s %8s\n" models way "req/s" "p50 ms" "p99 ms" "vs spin"
 for n in $counts; do
+    [ -z "${ONLY_AUTO:-}" ] || { run "$n" spin MaaS__Sessions__AllowSpinning=true; run "$n" auto MaaS__Sessions__InstanceCount=auto; continue; }
     run "$n" spin MaaS__Sessions__AllowSpinning=true
     run "$n" no-spin MaaS__Sessions__AllowSpinning=false
     run "$n" global MaaS__Sessions__UseGlobalThreadPool=true
+    [ -n "${WAYS_AUTO:-1}" ] || continue
+    run "$n" auto MaaS__Sessions__InstanceCount=auto
 done

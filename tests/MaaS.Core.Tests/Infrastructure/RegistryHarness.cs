@@ -16,7 +16,7 @@ internal sealed class RegistryHarness : IAsyncDisposable
         IModelStore store = new DiskModelStore(options, TimeProvider.System);
         Store = wrapStore?.Invoke(store) ?? store;
         Locks = new ModelLocks();
-        var loader = new VersionLoader(Store, TestLoaders.Create(sessions: sessions), TimeProvider.System, NullLogger<VersionLoader>.Instance);
+        var loader = new VersionLoader(Store, TestLoaders.Create(sessions: sessions), Registry, TimeProvider.System, NullLogger<VersionLoader>.Instance);
         Cache = new LoadedModelCache(Registry, loader, Locks, Options.Create(sessions), TimeProvider.System, NullLogger<LoadedModelCache>.Instance);
         Manager = new ModelManager(Store, loader, Registry, Locks, Cache, NullLogger<ModelManager>.Instance);
     }
