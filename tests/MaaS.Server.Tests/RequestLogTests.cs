@@ -15,6 +15,29 @@ public sealed class RequestLogTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [Fact]
+    public async Task LoggerFactory_GivesOneLoggerPerCategory_ThatStillWritesThroughTheSinks()
+    {
+        // ASP.NET Core asks for a logger on every request (each authentication handler takes one): a new logger each
+        // time was measured at ~5% of a request's allocations.
+        using var sink = new CapturingLogSink(e => e.MessageTemplate.Text == "one logger per category {Probe}");
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        using var app = new ConfiguredApplication(repository.Path, services => services.AddSingleton<ILogEventSink>(sink));
+        using var client = await app.CreateReadyClientAsync();
+        var factory = app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>();
+
+        var first = factory.CreateLogger("MaaS.Tests.Category");
+        var second = factory.CreateLogger("MaaS.Tests.Category");
+        var other = factory.CreateLogger("MaaS.Tests.Other");
+        second.Log(Microsoft.Extensions.Logging.LogLevel.Warning, default, new Dictionary<string, object> { ["Probe"] = 42, ["{OriginalFormat}"] = "one logger per category {Probe}" }, null, (_, _) => "probe");
+        var logged = await sink.Matched.WaitAsync(Patience);
+
+        second.Should().BeSameAs(first);
+        other.Should().NotBeSameAs(first);
+        logged.Properties["Probe"].ToString().Should().Be("42");
+        logged.Properties["SourceContext"].ToString().Should().Be("\"MaaS.Tests.Category\"");
+    }
+
+    [Fact]
     public async Task Infer_LogsOneLineWithMethodPathModelVersionStatusDurationSizesAndId()
     {
         using var sink = new CapturingLogSink(e => CapturingLogSink.IsRequestLine(e, "log-fields-1"));

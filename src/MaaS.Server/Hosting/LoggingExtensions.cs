@@ -50,6 +50,7 @@ internal static class LoggingExtensions
                     monitor: services.GetRequiredService<LogBufferMonitor>());
             },
             preserveStaticLogger: true);
+        CachingLoggerFactory.Decorate(builder.Services);
         return builder;
     }
 
