@@ -104,6 +104,11 @@ public sealed partial class ModelManager
             Log.IgnoredKeys(_logger, directory.Name, string.Join(", ", directory.Config.Ignored.Keys));
         }
 
+        if (directory.PbtxtShadowed && current?.Directory.ConfigStamp != directory.ConfigStamp)
+        {
+            Log.PbtxtShadowed(_logger, directory.Name);
+        }
+
         var configChanged = force || current is null || current.Unloaded || current.Directory.ConfigStamp != directory.ConfigStamp;
         var prepared = new PreparedModel(current, force);
         try
