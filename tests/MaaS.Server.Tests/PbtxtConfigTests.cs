@@ -1,9 +1,13 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using MaaS.Server.Hosting;
 using MaaS.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Serilog.Events;
 using static MaaS.Server.Tests.Infrastructure.ManagementRequests;
 
 namespace MaaS.Server.Tests;
@@ -39,17 +43,22 @@ public sealed class PbtxtConfigTests
     }
 
     [Fact]
-    public async Task Load_ConfigJsonBesideConfigPbtxt_ConfigJsonWins()
+    public async Task Load_ConfigJsonBesideConfigPbtxt_ConfigJsonWinsAndItIsLogged()
     {
+        using var sink = new CapturingLogSink(e => e.MessageTemplate.Text.Contains("config.pbtxt is not", StringComparison.Ordinal));
         using var repository = new TempRepository().CopyModel(RepositoryPaths.Pbtxt, NoBatch)
             .WriteFile($"{NoBatch}/config.pbtxt", "this is not read")
             .WriteFile($"{NoBatch}/config.json", await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.PbtxtTwins, NoBatch + ".json")));
-        using var app = new RepositoryApplication(repository.Path);
+        using var app = new ConfiguredApplication(repository.Path, services => services.AddSingleton<ILogEventSink>(sink));
         using var client = await app.CreateReadyClientAsync();
 
         var entry = (await IndexAsync(client)).Should().ContainSingle().Subject;
+        var line = await sink.Matched.WaitAsync(TimeSpan.FromSeconds(30));
 
         entry.GetProperty("state").GetString().Should().Be("READY");
+        line.Level.Should().Be(LogEventLevel.Warning);
+        line.RenderMessage(CultureInfo.InvariantCulture).Should().Be(
+            "Model \"no_batch\": config.json and config.pbtxt both exist; config.json is read and config.pbtxt is not");
     }
 
     [Fact]
