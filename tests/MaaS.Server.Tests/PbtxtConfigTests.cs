@@ -43,6 +43,21 @@ public sealed class PbtxtConfigTests
     }
 
     [Fact]
+    public async Task Load_ConfigPbtxtFailingWhenTheVersionLoads_ReasonNamesConfigPbtxt()
+    {
+        const string Warmup = "name: \"no_batch\"\nmodel_warmup { name: \"w\" batch_size: 1 inputs { key: \"nope\" value { data_type: TYPE_FP32 dims: [2, 3] zero_data: true } } }";
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Pbtxt, NoBatch).WriteFile($"{NoBatch}/config.pbtxt", Warmup);
+        using var app = new RepositoryApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+
+        var entry = (await IndexAsync(client)).Should().ContainSingle().Subject;
+
+        entry.GetProperty("version").GetString().Should().Be("1");
+        entry.GetProperty("state").GetString().Should().Be("UNAVAILABLE");
+        entry.GetProperty("reason").GetString().Should().Be("config.pbtxt: model_warmup[0].inputs has no entry for input 'x'");
+    }
+
+    [Fact]
     public async Task Load_ConfigJsonBesideConfigPbtxt_ConfigJsonWinsAndItIsLogged()
     {
         using var sink = new CapturingLogSink(e => e.MessageTemplate.Text.Contains("config.pbtxt is not", StringComparison.Ordinal));

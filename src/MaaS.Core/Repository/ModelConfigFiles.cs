@@ -35,6 +35,13 @@ public static class ModelConfigFiles
     public static string FileName(ModelConfigFormat format) => format == ModelConfigFormat.Pbtxt ? Pbtxt : Json;
 
     /// <summary>
+    /// A config error in the name of the file the config came from: the checks both formats share (parse time and
+    /// load time) word their messages for config.json.
+    /// </summary>
+    public static string InFileOf(ModelConfigFormat format, string message) =>
+        format == ModelConfigFormat.Pbtxt && message.StartsWith(Json, StringComparison.Ordinal) ? Pbtxt + message[Json.Length..] : message;
+
+    /// <summary>
     /// config.pbtxt in config.json's JSON form, with <paramref name="additions"/> (maas.json's bytes; empty for none)
     /// merged over it; throws <see cref="ModelConfigException"/> naming the line and column, or maas.json's fault.
     /// </summary>

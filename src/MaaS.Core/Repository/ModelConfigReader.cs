@@ -31,9 +31,9 @@ public static class ModelConfigReader
         {
             return ParseJson(json);
         }
-        catch (ModelConfigException ex) when (format == ModelConfigFormat.Pbtxt && ex.Message.StartsWith(ModelConfigFiles.Json, StringComparison.Ordinal))
+        catch (ModelConfigException ex) when (format == ModelConfigFormat.Pbtxt)
         {
-            throw new ModelConfigException(ModelConfigFiles.Pbtxt + ex.Message[ModelConfigFiles.Json.Length..], ex);
+            throw new ModelConfigException(ModelConfigFiles.InFileOf(format, ex.Message), ex);
         }
     }
 
