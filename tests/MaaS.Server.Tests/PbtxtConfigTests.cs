@@ -96,6 +96,23 @@ public sealed class PbtxtConfigTests
     }
 
     [Fact]
+    public async Task PutConfig_TextPlainOnModelWithoutConfig_WritesConfigPbtxt()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Zoo, "no_batch_inferred");
+        using var app = new RepositoryApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+
+        using var response = await client.PutAsync(
+            Relative("/v2/repository/models/no_batch_inferred/config"), new StringContent("max_batch_size: 0\nversion_policy { all { } }\n", Encoding.UTF8, "text/plain"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        File.Exists(Path.Combine(repository.Path, "no_batch_inferred", "config.pbtxt")).Should().BeTrue();
+        File.Exists(Path.Combine(repository.Path, "no_batch_inferred", "config.json")).Should().BeFalse();
+        using var config = await client.GetAsync(Relative("/v2/models/no_batch_inferred/config"));
+        JsonDocument.Parse(await config.Content.ReadAsStringAsync()).RootElement.GetProperty("version_policy").TryGetProperty("all", out _).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task PutConfig_MalformedPbtxt_400WithLineAndColumnAndNothingWritten()
     {
         using var repository = new TempRepository().CopyModel(RepositoryPaths.Pbtxt, NoBatch);

@@ -108,7 +108,8 @@ public sealed partial class ModelManager
     /// <summary>
     /// Replaces the model's config file after every version it selects has loaded under it (400 naming the problem
     /// otherwise). <paramref name="format"/> is the body's: it must be the model's, so a config.pbtxt stays pbtxt (and
-    /// loadable by Triton) and a config.json stays JSON; a config.pbtxt model keeps its maas.json additions.
+    /// loadable by Triton) and a config.json stays JSON; a config.pbtxt model keeps its maas.json additions. A model
+    /// without a config file takes either.
     /// </summary>
     public async Task ReplaceConfigAsync(string name, byte[] content, ModelConfigFormat format, CancellationToken cancellationToken)
     {
@@ -116,7 +117,10 @@ public sealed partial class ModelManager
         using (await _locks.LockAsync(name, cancellationToken))
         {
             var directory = _store.Find(name) ?? throw ServingException.ModelNotFound(name);
-            if (directory.Format != format)
+
+            // A model without a config file (all inferred) may start with either format.
+            var hasConfigFile = directory.Format == ModelConfigFormat.Pbtxt || directory.ConfigJson is not null || directory.ConfigError is not null;
+            if (directory.Format != format && hasConfigFile)
             {
                 throw ServingException.Invalid(directory.Format == ModelConfigFormat.Pbtxt
                     ? $"model '{name}' is configured by {ModelConfigFiles.Pbtxt}; send its config in protobuf text format as text/plain"
