@@ -137,7 +137,7 @@ public sealed class PbtxtReaderTests
 
     [Theory]
     [InlineData("name: \"a\"\nbogus: 1", 2, 1, "a field of ModelConfig (")]
-    [InlineData("input {\n  name: \"x\"\n  shape: [1]\n}", 3, 3, "a field of ModelInput (name, data_type")]
+    [InlineData("input {\n  name: \"x\"\n  shape: [1]\n}", 3, 3, "a field of ModelInput (allow_ragged_batch, data_type, dims, format, is_non_linear_format_io")]
     [InlineData("max_batch_size 8", 1, 16, "':' after 'max_batch_size'")]
     [InlineData("max_batch_size: \"8\"", 1, 17, "a 32-bit integer for 'max_batch_size'")]
     [InlineData("max_batch_size: 3000000000", 1, 17, "a 32-bit integer for 'max_batch_size'; 3000000000 is out of range")]
@@ -205,5 +205,17 @@ public sealed class PbtxtReaderTests
         var act = () => ModelConfigReader.ParsePbtxt(Encoding.UTF8.GetBytes("name: \"m\""), Encoding.UTF8.GetBytes("[1]"));
 
         act.Should().Throw<ModelConfigException>().Which.Message.Should().Be("maas.json must hold a JSON object");
+    }
+
+    [Fact]
+    public void Schema_EveryMessageAndEnumAFieldNames_IsInTheTable()
+    {
+        var fields = PbtxtSchema.Messages.Values.SelectMany(message => message.Values)
+            .SelectMany(field => field.MapValue is null ? [field] : new[] { field, field.MapValue })
+            .ToList();
+
+        fields.Where(field => field.Kind == PbtxtKind.Message).Select(field => field.Type).Should().OnlyContain(type => PbtxtSchema.Messages.ContainsKey(type!));
+        fields.Where(field => field.Kind == PbtxtKind.Enum).Select(field => field.Type).Should().OnlyContain(type => PbtxtSchema.Enums.ContainsKey(type!));
+        PbtxtSchema.Messages[PbtxtSchema.Root].Should().HaveCount(25, "Triton's ModelConfig has 25 fields");
     }
 }

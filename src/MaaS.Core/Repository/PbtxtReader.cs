@@ -72,7 +72,7 @@ internal sealed class PbtxtReader
             var name = _token;
             if (!fields.TryGetValue(name.Text, out var field))
             {
-                throw Expected(name, $"a field of {type} ({string.Join(", ", fields.Keys)}), not '{name.Text}'");
+                throw Expected(name, $"a field of {type} ({string.Join(", ", fields.Keys.Order(StringComparer.Ordinal))}), not '{name.Text}'");
             }
 
             Advance();
