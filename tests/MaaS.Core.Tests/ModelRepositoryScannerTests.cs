@@ -179,4 +179,56 @@ public sealed class ModelRepositoryScannerTests : IDisposable
         ModelRepositoryScanner.IsValidModelName(new string('a', 128)).Should().BeTrue();
         ModelRepositoryScanner.IsValidModelName(new string('a', 129)).Should().BeFalse();
     }
+
+    [Fact]
+    public void ReadModel_OnlyConfigPbtxt_ReadWithMaasJsonMergedOver()
+    {
+        AddVersion("m", "1", "net.onnx");
+        _root.WriteFile(Path.Combine("m", "config.pbtxt"), "name: \"m\"\ndefault_model_filename: \"net.onnx\"\nmax_batch_size: 4");
+        _root.WriteFile(Path.Combine("m", "maas.json"), """{"labels": {"stable": 1}}""");
+
+        var model = ModelRepositoryScanner.Scan(_root.Path).Single();
+
+        model.ConfigError.Should().BeNull();
+        model.Format.Should().Be(ModelConfigFormat.Pbtxt);
+        model.Config!.MaxBatchSize.Should().Be(4);
+        model.Labels.Should().Equal(new Dictionary<string, long> { ["stable"] = 1 });
+        model.Versions.Should().Equal(1);
+        model.PbtxtShadowed.Should().BeFalse();
+    }
+
+    [Fact]
+    public void ReadModel_BothConfigFiles_ConfigJsonWins()
+    {
+        AddVersion("m", "1");
+        _root.WriteFile(Path.Combine("m", "config.json"), """{"max_batch_size": 2}""");
+        _root.WriteFile(Path.Combine("m", "config.pbtxt"), "max_batch_size: 8");
+
+        var model = ModelRepositoryScanner.Scan(_root.Path).Single();
+
+        model.Format.Should().Be(ModelConfigFormat.Json);
+        model.Config!.MaxBatchSize.Should().Be(2);
+        model.PbtxtShadowed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void ReadModel_MalformedConfigPbtxt_ErrorWithLineAndColumn()
+    {
+        AddVersion("m", "1");
+        _root.WriteFile(Path.Combine("m", "config.pbtxt"), "name: \"m\"\ninput {\n  dims: [1,\n}");
+
+        var model = ModelRepositoryScanner.Scan(_root.Path).Single();
+
+        model.Config.Should().BeNull();
+        model.ConfigError.Should().Be("config.pbtxt line 4, column 1: expected a 64-bit integer for 'dims', not '}'");
+    }
+
+    [Fact]
+    public void ReadModel_ConfigPbtxtNamesAnotherModel_Error()
+    {
+        AddVersion("m", "1");
+        _root.WriteFile(Path.Combine("m", "config.pbtxt"), "name: \"other\"");
+
+        ModelRepositoryScanner.Scan(_root.Path).Single().ConfigError.Should().Be("config.pbtxt names the model 'other', but its directory is 'm'");
+    }
 }

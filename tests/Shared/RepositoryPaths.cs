@@ -14,6 +14,12 @@ internal static class RepositoryPaths
     /// <summary>Models of other shapes and datatypes, each with reference.json.</summary>
     public static string Zoo => Path.Combine(Root, "tests", "fixtures", "zoo");
 
+    /// <summary>Zoo models configured by Triton's config.pbtxt.</summary>
+    public static string Pbtxt => Path.Combine(Root, "tests", "fixtures", "pbtxt");
+
+    /// <summary>The config.json twin of each config.pbtxt model: &lt;model&gt;.json.</summary>
+    public static string PbtxtTwins => Path.Combine(Root, "tests", "fixtures", "pbtxt-twins");
+
     private static string FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

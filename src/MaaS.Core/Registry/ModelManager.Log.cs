@@ -16,6 +16,9 @@ public sealed partial class ModelManager
         [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Model {ModelName}: config keys accepted but not applied: {Keys}")]
         public static partial void IgnoredKeys(ILogger logger, string modelName, string keys);
 
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Model {ModelName}: config.json and config.pbtxt both exist; config.json is read and config.pbtxt is not")]
+        public static partial void PbtxtShadowed(ILogger logger, string modelName);
+
         [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Model {ModelName}: version {ModelVersion} added")]
         public static partial void VersionAdded(ILogger logger, string modelName, long modelVersion);
 

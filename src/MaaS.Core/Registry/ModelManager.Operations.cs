@@ -80,7 +80,7 @@ public sealed partial class ModelManager
         {
             try
             {
-                _store.WriteConfig(name, configJson);
+                _store.WriteConfig(name, ModelConfigFiles.Json, configJson);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -105,16 +105,31 @@ public sealed partial class ModelManager
         return _registry.GetModel(name).Versions.TryGetValue(version, out var added) ? added : ModelVersion.Unavailable(version, "not selected by the version policy");
     }
 
-    /// <summary>Replaces config.json after every version it selects has loaded under it (400 naming the problem otherwise).</summary>
-    public async Task ReplaceConfigAsync(string name, byte[] configJson, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces the model's config file after every version it selects has loaded under it (400 naming the problem
+    /// otherwise). <paramref name="format"/> is the body's: it must be the model's, so a config.pbtxt stays pbtxt (and
+    /// loadable by Triton) and a config.json stays JSON; a config.pbtxt model keeps its maas.json additions. A model
+    /// without a config file takes either.
+    /// </summary>
+    public async Task ReplaceConfigAsync(string name, byte[] content, ModelConfigFormat format, CancellationToken cancellationToken)
     {
-        var config = ParseConfig(name, configJson);
+        var config = format == ModelConfigFormat.Json ? ParseConfig(name, content) : null;
         using (await _locks.LockAsync(name, cancellationToken))
         {
             var directory = _store.Find(name) ?? throw ServingException.ModelNotFound(name);
-            var written = WithConfig(directory, config, configJson);
+
+            // A model without a config file (all inferred) may start with either format.
+            var hasConfigFile = directory.Format == ModelConfigFormat.Pbtxt || directory.ConfigJson is not null || directory.ConfigError is not null;
+            if (directory.Format != format && hasConfigFile)
+            {
+                throw ServingException.Invalid(directory.Format == ModelConfigFormat.Pbtxt
+                    ? $"model '{name}' is configured by {ModelConfigFiles.Pbtxt}; send its config in protobuf text format as text/plain"
+                    : $"model '{name}' is configured by {ModelConfigFiles.Json}; send its config as application/json");
+            }
+
+            var written = config is null ? WithPbtxt(directory, name, content, directory.Additions) : WithConfig(directory, config, content);
             var prepared = Prepare(written with { ConfigStamp = "replaced" }, force: true, strict: true);
-            WriteConfigOrAbandon(name, configJson, prepared);
+            WriteConfigOrAbandon(name, ModelConfigFiles.FileName(format), content, prepared);
             Publish(prepared, written, strict: true);
             Log.ConfigReplaced(_logger, name);
         }
@@ -134,8 +149,7 @@ public sealed partial class ModelManager
                 throw new ServingException(FailureKind.Conflict, $"model '{name}' has no version {version} to label '{label}'");
             }
 
-            var json = EditLabels(directory, labels => labels[label] = version);
-            var written = WithConfig(directory, ParseConfig(name, json), json);
+            var (file, content, written) = EditLabels(directory, labels => labels[label] = version);
             PreparedModel prepared;
             try
             {
@@ -147,7 +161,7 @@ public sealed partial class ModelManager
                 throw new ServingException(FailureKind.Conflict, $"label '{label}' cannot point at version {version}: {ex.Message}", ex);
             }
 
-            WriteConfigOrAbandon(name, json, prepared);
+            WriteConfigOrAbandon(name, file, content, prepared);
             Publish(prepared, written, strict: true);
             Log.LabelMoved(_logger, name, label, version);
         }
@@ -165,10 +179,9 @@ public sealed partial class ModelManager
                 throw new ServingException(FailureKind.VersionNotFound, $"model '{name}' has no label '{label}'");
             }
 
-            var json = EditLabels(directory, labels => labels.Remove(label));
-            var written = WithConfig(directory, ParseConfig(name, json), json);
+            var (file, content, written) = EditLabels(directory, labels => labels.Remove(label));
             var prepared = Prepare(written with { ConfigStamp = directory.ConfigStamp }, force: false, strict: false);
-            WriteConfigOrAbandon(name, json, prepared);
+            WriteConfigOrAbandon(name, file, content, prepared);
             Publish(prepared, written);
         }
 
@@ -249,7 +262,8 @@ public sealed partial class ModelManager
         }
 
         var created = directory is null;
-        var previousConfig = configJson is null || created ? null : directory!.ConfigJson;
+        // A config.pbtxt model has no config.json to restore: taking the write back deletes it.
+        var previousConfig = configJson is null || created || directory!.Format != ModelConfigFormat.Json ? null : directory.ConfigJson;
         directory ??= EmptyDirectory(name);
         var written = configJson is null ? directory : WithConfig(directory, config, configJson) with
         {
@@ -261,7 +275,7 @@ public sealed partial class ModelManager
         {
             if (configJson is not null)
             {
-                _store.WriteConfig(name, configJson);
+                _store.WriteConfig(name, ModelConfigFiles.Json, configJson);
                 configWritten = true;
             }
 
@@ -278,9 +292,19 @@ public sealed partial class ModelManager
             {
                 Undo(name, () => _store.DeleteModel(name));
             }
-            else if (configWritten && previousConfig is not null)
+            else if (configWritten)
             {
-                Undo(name, () => _store.WriteConfig(name, previousConfig));
+                Undo(name, () =>
+                {
+                    if (previousConfig is null)
+                    {
+                        _store.DeleteConfig(name, ModelConfigFiles.Json);
+                    }
+                    else
+                    {
+                        _store.WriteConfig(name, ModelConfigFiles.Json, previousConfig);
+                    }
+                });
             }
 
             throw StorageFailure(ex);
@@ -301,10 +325,48 @@ public sealed partial class ModelManager
         }
     }
 
-    /// <summary>The directory as it will be once <paramref name="json"/> is written as its config.json.</summary>
+    /// <summary>
+    /// The directory as it will be once <paramref name="json"/> is written as its config.json, which wins over a
+    /// config.pbtxt beside it.
+    /// </summary>
     private static ModelDirectory WithConfig(ModelDirectory directory, ModelConfig? config, byte[]? json) => json is null
         ? directory
-        : directory with { Config = config, ConfigError = null, ConfigJson = json, ConfigStamp = ModelRepositoryScanner.ConfigStampOf(json) };
+        : directory with
+        {
+            Config = config,
+            ConfigError = null,
+            ConfigJson = json,
+            ConfigStamp = ModelRepositoryScanner.ConfigStampOf(json),
+            Format = ModelConfigFormat.Json,
+            ConfigText = null,
+            Additions = null,
+            PbtxtShadowed = directory.PbtxtShadowed || directory.Format == ModelConfigFormat.Pbtxt,
+        };
+
+    /// <summary>The directory as it will be once <paramref name="pbtxt"/> and <paramref name="additions"/> are its config.pbtxt and maas.json (400 when they do not read).</summary>
+    private static ModelDirectory WithPbtxt(ModelDirectory directory, string name, byte[] pbtxt, byte[]? additions)
+    {
+        try
+        {
+            var (config, json) = ModelConfigReader.ParsePbtxt(pbtxt, additions);
+            return config.Name is null || config.Name == name
+                ? directory with
+                {
+                    Config = config,
+                    ConfigError = null,
+                    ConfigJson = json,
+                    ConfigStamp = ModelRepositoryScanner.ConfigStampOf(pbtxt, additions),
+                    Format = ModelConfigFormat.Pbtxt,
+                    ConfigText = pbtxt,
+                    Additions = additions,
+                }
+                : throw ServingException.Invalid($"{ModelConfigFiles.Pbtxt} names the model '{config.Name}', but it is being written to '{name}'");
+        }
+        catch (ModelConfigException ex)
+        {
+            throw new ServingException(FailureKind.InvalidInput, ex.Message, ex);
+        }
+    }
 
     private async Task<StagedFile> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {
@@ -363,12 +425,16 @@ public sealed partial class ModelManager
     }
 
     /// <summary>
-    /// config.json with its labels edited, everything else kept as the user wrote it. The labels come from the typed
-    /// config (Triton's integers may be written as strings), so the edit never trips over how a label was written.
+    /// The file that holds the labels, edited, and the directory as it will be once it is written: config.json with its
+    /// labels edited and everything else kept as the user wrote it, or, for a config.pbtxt model, maas.json, so that
+    /// config.pbtxt is never touched and stays loadable by Triton. The labels come from the typed config (Triton's
+    /// integers may be written as strings), so the edit never trips over how a label was written.
     /// </summary>
-    private static byte[] EditLabels(ModelDirectory directory, Action<Dictionary<string, long>> edit)
+    private static (string File, byte[] Content, ModelDirectory Written) EditLabels(ModelDirectory directory, Action<Dictionary<string, long>> edit)
     {
-        var root = directory.ConfigJson is null ? new JsonObject() : JsonNode.Parse(directory.ConfigJson, documentOptions: new JsonDocumentOptions
+        var pbtxt = directory.Format == ModelConfigFormat.Pbtxt;
+        var source = pbtxt ? directory.Additions : directory.ConfigJson;
+        var root = source is null ? new JsonObject() : JsonNode.Parse(source, documentOptions: new JsonDocumentOptions
         {
             CommentHandling = JsonCommentHandling.Skip,
             AllowTrailingCommas = true,
@@ -377,14 +443,17 @@ public sealed partial class ModelManager
         edit(labels);
         root["labels"] = new JsonObject(labels.OrderBy(pair => pair.Key, StringComparer.Ordinal)
             .Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
-        return Encoding.UTF8.GetBytes(root.ToJsonString(IndentedJson));
+        var content = Encoding.UTF8.GetBytes(root.ToJsonString(IndentedJson));
+        return pbtxt
+            ? (ModelConfigFiles.Additions, content, WithPbtxt(directory, directory.Name, directory.ConfigText!, content))
+            : (ModelConfigFiles.Json, content, WithConfig(directory, ParseConfig(directory.Name, content), content));
     }
 
-    private void WriteConfigOrAbandon(string name, byte[] json, PreparedModel prepared)
+    private void WriteConfigOrAbandon(string name, string file, byte[] content, PreparedModel prepared)
     {
         try
         {
-            _store.WriteConfig(name, json);
+            _store.WriteConfig(name, file, content);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

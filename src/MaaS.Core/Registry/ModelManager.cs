@@ -42,6 +42,9 @@ public sealed partial class ModelManager
         {
             cancellationToken.ThrowIfCancellationRequested();
             var placeholders = model.ConfigError is null ? model.ServedVersions() : [];
+
+            // Said here for the first read: the placeholders carry this config's stamp, so Prepare sees no change.
+            LogConfigNotes(model);
             _registry.TryPublish(null, new RegisteredModel(model, placeholders.ToImmutableSortedDictionary(v => v, ModelVersion.Loading)));
         }
 
@@ -99,9 +102,9 @@ public sealed partial class ModelManager
             return KeepCurrent(directory, current, force);
         }
 
-        if (directory.Config?.Ignored.Count > 0 && current?.Directory.ConfigStamp != directory.ConfigStamp)
+        if (current?.Directory.ConfigStamp != directory.ConfigStamp)
         {
-            Log.IgnoredKeys(_logger, directory.Name, string.Join(", ", directory.Config.Ignored.Keys));
+            LogConfigNotes(directory);
         }
 
         var configChanged = force || current is null || current.Unloaded || current.Directory.ConfigStamp != directory.ConfigStamp;
@@ -125,6 +128,20 @@ public sealed partial class ModelManager
         }
 
         return prepared;
+    }
+
+    /// <summary>What a newly read config means beyond its values: Triton keys not applied, a config.pbtxt not read.</summary>
+    private void LogConfigNotes(ModelDirectory directory)
+    {
+        if (directory.Config?.Ignored.Count > 0)
+        {
+            Log.IgnoredKeys(_logger, directory.Name, string.Join(", ", directory.Config.Ignored.Keys));
+        }
+
+        if (directory.PbtxtShadowed)
+        {
+            Log.PbtxtShadowed(_logger, directory.Name);
+        }
     }
 
     private static PreparedModel KeepCurrent(ModelDirectory directory, RegisteredModel? current, bool force)

@@ -44,13 +44,14 @@ internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader l
         }
         catch (Exception ex) when (ex is ModelConfigException or IOException or UnauthorizedAccessException)
         {
+            var reason = ex is ModelConfigException ? ModelConfigFiles.InFileOf(directory.Format, ex.Message) : ex.Message;
             if (strict)
             {
-                throw new ServingException(FailureKind.InvalidInput, $"model '{directory.Name}' version {number} cannot be loaded: {ex.Message}", ex);
+                throw new ServingException(FailureKind.InvalidInput, $"model '{directory.Name}' version {number} cannot be loaded: {reason}", ex);
             }
 
-            Log.VersionFailed(logger, directory.Name, label, ex.Message);
-            return ModelVersion.Unavailable(number, ex.Message, SafeInfo(file));
+            Log.VersionFailed(logger, directory.Name, label, reason);
+            return ModelVersion.Unavailable(number, reason, SafeInfo(file));
         }
     }
 

@@ -171,20 +171,20 @@ internal sealed class DiskModelStore : IModelStore
         Directory.Delete(aside, recursive: true);
     }
 
-    public void WriteConfig(string model, ReadOnlySpan<byte> json)
+    public void WriteConfig(string model, string fileName, ReadOnlySpan<byte> content)
     {
         var directory = ModelPath(model);
         Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".config.json.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(directory, $".{ConfigFile(fileName)}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
             {
-                file.Write(json);
+                file.Write(content);
                 file.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, Path.Combine(directory, "config.json"), overwrite: true);
+            File.Move(temp, Path.Combine(directory, fileName), overwrite: true);
         }
         catch
         {
@@ -192,6 +192,8 @@ internal sealed class DiskModelStore : IModelStore
             throw;
         }
     }
+
+    public void DeleteConfig(string model, string fileName) => File.Delete(Path.Combine(ModelPath(model), ConfigFile(fileName)));
 
     public byte[]? ReadConfig(string model)
     {
@@ -228,6 +230,11 @@ internal sealed class DiskModelStore : IModelStore
         Directory.Move(path, trash);
         Directory.Delete(trash, recursive: true);
     }
+
+    private static string ConfigFile(string fileName) =>
+        fileName is ModelConfigFiles.Json or ModelConfigFiles.Pbtxt or ModelConfigFiles.Additions
+            ? fileName
+            : throw new ArgumentException($"'{fileName}' is not a config file", nameof(fileName));
 
     private string ModelPath(string model) =>
         ModelRepositoryScanner.IsValidModelName(model)

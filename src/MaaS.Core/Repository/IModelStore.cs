@@ -27,8 +27,14 @@ internal interface IModelStore
     /// </summary>
     void ReplaceVersions(string model, IReadOnlyDictionary<long, StagedFile> staged, string fileName);
 
-    /// <summary>Replaces config.json atomically (temp file + rename), creating the model directory if needed.</summary>
-    void WriteConfig(string model, ReadOnlySpan<byte> json);
+    /// <summary>
+    /// Replaces a config file (<see cref="ModelConfigFiles"/>: config.json, config.pbtxt or maas.json) atomically
+    /// (temp file + rename), creating the model directory if needed.
+    /// </summary>
+    void WriteConfig(string model, string fileName, ReadOnlySpan<byte> content);
+
+    /// <summary>Deletes a config file when it exists (to take back a write that created it).</summary>
+    void DeleteConfig(string model, string fileName);
 
     /// <summary>The bytes of the model's config.json, or null when it has none.</summary>
     byte[]? ReadConfig(string model);

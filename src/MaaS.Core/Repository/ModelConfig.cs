@@ -6,7 +6,7 @@ namespace MaaS.Core.Repository;
 
 /// <summary>
 /// A model's <c>config.json</c>, in Triton's ModelConfig JSON field names (DESIGN.md §3), typed section by section
-/// and checked by <see cref="ModelConfigReader.Parse"/>. Every field is optional: what is missing is inferred from the
+/// and checked by <see cref="ModelConfigReader"/>. Every field is optional: what is missing is inferred from the
 /// ONNX file or taken from the server's defaults.
 /// </summary>
 public sealed class ModelConfig

@@ -19,7 +19,35 @@ public static class ModelConfigReader
     };
 
     /// <summary>Parses <paramref name="json"/>; throws <see cref="ModelConfigException"/> with a message naming the bad key.</summary>
-    public static ModelConfig Parse(ReadOnlySpan<byte> json)
+    public static ModelConfig Parse(ReadOnlySpan<byte> json) => Parse(json, ModelConfigFormat.Json);
+
+    /// <summary>
+    /// Parses a config's JSON form, naming in errors the file it came from: a config.pbtxt is checked exactly as a
+    /// config.json is (through its JSON form), so both formats mean the same, and its errors say config.pbtxt.
+    /// </summary>
+    public static ModelConfig Parse(ReadOnlySpan<byte> json, ModelConfigFormat format)
+    {
+        try
+        {
+            return ParseJson(json);
+        }
+        catch (ModelConfigException ex) when (format == ModelConfigFormat.Pbtxt)
+        {
+            throw new ModelConfigException(ModelConfigFiles.InFileOf(format, ex.Message), ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads config.pbtxt with maas.json's <paramref name="additions"/> (empty for none) merged over it; returns the
+    /// config and its JSON form (for the registry view and edits). Syntax errors name the line and column.
+    /// </summary>
+    public static (ModelConfig Config, byte[] Json) ParsePbtxt(ReadOnlySpan<byte> pbtxt, ReadOnlySpan<byte> additions)
+    {
+        var json = ModelConfigFiles.PbtxtToJson(pbtxt, additions);
+        return (Parse(json, ModelConfigFormat.Pbtxt), json);
+    }
+
+    private static ModelConfig ParseJson(ReadOnlySpan<byte> json)
     {
         CheckSyntax(json);
         ModelConfig config;

@@ -9,8 +9,23 @@ public sealed record ModelDirectory(string Name, string Path, ModelConfig? Confi
     /// <summary>Versions whose file is somewhere else for now (an upload still in staging, already hashed).</summary>
     public IReadOnlyDictionary<long, StagedFile>? Staged { get; init; }
 
-    /// <summary>The bytes of config.json as read with the directory (null without one), for the registry view.</summary>
+    /// <summary>
+    /// The config's JSON form as read with the directory (null without one), for the registry view and edits: the bytes
+    /// of config.json, or config.pbtxt read into JSON with maas.json merged over it.
+    /// </summary>
     public byte[]? ConfigJson { get; init; }
+
+    /// <summary>Which file the config came from (config.json when there is none).</summary>
+    public ModelConfigFormat Format { get; init; }
+
+    /// <summary>The bytes of config.pbtxt for a <see cref="ModelConfigFormat.Pbtxt"/> model, else null.</summary>
+    public byte[]? ConfigText { get; init; }
+
+    /// <summary>The bytes of maas.json (the server's additions) for a <see cref="ModelConfigFormat.Pbtxt"/> model, null without one.</summary>
+    public byte[]? Additions { get; init; }
+
+    /// <summary>A config.pbtxt lies beside the config.json that is read instead (config.json wins).</summary>
+    public bool PbtxtShadowed { get; init; }
 
     /// <summary>The file each version directory holds.</summary>
     public string ModelFileName => Config?.DefaultModelFilename ?? "model.onnx";

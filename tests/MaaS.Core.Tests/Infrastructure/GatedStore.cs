@@ -30,7 +30,9 @@ internal sealed class GatedStore(IModelStore inner, string model, long version) 
 
     public void ReplaceVersions(string model, IReadOnlyDictionary<long, StagedFile> staged, string fileName) => inner.ReplaceVersions(model, staged, fileName);
 
-    public void WriteConfig(string model, ReadOnlySpan<byte> json) => inner.WriteConfig(model, json);
+    public void WriteConfig(string model, string fileName, ReadOnlySpan<byte> content) => inner.WriteConfig(model, fileName, content);
+
+    public void DeleteConfig(string model, string fileName) => inner.DeleteConfig(model, fileName);
 
     public byte[]? ReadConfig(string model) => inner.ReadConfig(model);
 

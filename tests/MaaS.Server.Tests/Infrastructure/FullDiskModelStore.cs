@@ -44,11 +44,13 @@ internal sealed class FullDiskModelStore(IModelStore inner) : IModelStore
         inner.ReplaceVersions(model, staged, fileName);
     }
 
-    public void WriteConfig(string model, ReadOnlySpan<byte> json)
+    public void WriteConfig(string model, string fileName, ReadOnlySpan<byte> content)
     {
         ThrowIfFull(FullDiskAt.WriteConfig);
-        inner.WriteConfig(model, json);
+        inner.WriteConfig(model, fileName, content);
     }
+
+    public void DeleteConfig(string model, string fileName) => inner.DeleteConfig(model, fileName);
 
     public byte[]? ReadConfig(string model) => inner.ReadConfig(model);
 

@@ -32,7 +32,7 @@ internal static class ModelManagementEndpoints
             .Produces<ErrorResponse>(StatusCodes.Status507InsufficientStorage);
         group.MapGet("", GetView).WithSummary("Every version on disk with state, reason, sha256, size, created time and labels; the model's labels and config.");
         group.MapPut("/config", ReplaceConfigAsync)
-            .WithSummary("Replace config.json; applied (versions reloaded) only if every served version loads under it.")
+            .WithSummary("Replace the config: config.json as application/json, or config.pbtxt (a config.pbtxt model) as text/plain protobuf text format; applied (versions reloaded) only if every served version loads under it.")
             .WithMetadata(new RequestBodyDocumentation(typeof(JsonObject)));
         group.MapPut("/labels/{label}", SetLabelAsync).WithSummary("Point a label at a version: {\"version\": N}. 409 unless the version exists and loads.");
         group.MapDelete("/labels/{label}", RemoveLabelAsync).WithSummary("Remove a label.");
@@ -117,8 +117,12 @@ internal static class ModelManagementEndpoints
     private static async Task<NoContent> ReplaceConfigAsync(
         HttpRequest request, string modelName, ModelManager manager, CancellationToken cancellationToken)
     {
-        var config = await ReadSmallAsync(request.Body, MaxConfigBytes, "config.json", cancellationToken);
-        await manager.ReplaceConfigAsync(modelName, config, cancellationToken);
+        // text/plain is protobuf text format, as Triton's config.pbtxt is written; anything else is config.json as before.
+        var format = MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase)
+            ? ModelConfigFormat.Pbtxt
+            : ModelConfigFormat.Json;
+        var config = await ReadSmallAsync(request.Body, MaxConfigBytes, ModelConfigFiles.FileName(format), cancellationToken);
+        await manager.ReplaceConfigAsync(modelName, config, format, cancellationToken);
         return TypedResults.NoContent();
     }
 
