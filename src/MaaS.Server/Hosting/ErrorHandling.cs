@@ -34,6 +34,12 @@ internal static class ErrorHandling
     /// <summary>Writes the error body; <paramref name="retryAfterSeconds"/> above 0 adds Retry-After (an overloaded server's 503).</summary>
     public static Task WriteAsync(HttpContext context, int statusCode, string message, int retryAfterSeconds = 0)
     {
+        if (Endpoints.Grpc.GrpcStatusCodes.IsGrpc(context))
+        {
+            // A gRPC call refused before its method ran (auth, limits): the same message as a gRPC status.
+            return Endpoints.Grpc.GrpcStatusCodes.WriteAsync(context, statusCode, message);
+        }
+
         context.Response.Clear();
         context.Response.StatusCode = statusCode;
         if (retryAfterSeconds > 0)
