@@ -25,9 +25,13 @@ internal static class ErrorHandling
         app.UseMiddleware<ErrorHandlingMiddleware>();
 
         // Routing leaves 404 (no route) and 405 (wrong method) without a body: give them the error shape too.
-        app.UseStatusCodePages(context => WriteAsync(
-            context.HttpContext, context.HttpContext.Response.StatusCode,
-            ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
+        // A gRPC call to no route is a method this server does not have (or gRPC is off): UNIMPLEMENTED, as gRPC servers answer.
+        app.UseStatusCodePages(context => Endpoints.Grpc.GrpcStatusCodes.IsGrpc(context.HttpContext)
+            ? Endpoints.Grpc.GrpcStatusCodes.WriteAsync(
+                context.HttpContext, Grpc.Core.StatusCode.Unimplemented, $"no such gRPC method here: {context.HttpContext.Request.Path} (is MaaS:Grpc:Port 0?)")
+            : WriteAsync(
+                context.HttpContext, context.HttpContext.Response.StatusCode,
+                ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
         return app;
     }
 

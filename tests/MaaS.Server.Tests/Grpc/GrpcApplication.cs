@@ -53,7 +53,13 @@ public class GrpcApplication : MaaSApplication
 
     private static Dictionary<string, string?> WithGrpc(IDictionary<string, string?>? settings)
     {
-        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["MaaS:Grpc:Port"] = "8001" };
+        // Any port but 0 turns the service on; the test server binds none.
+        var all = new Dictionary<string, string?> { ["MaaS:Grpc:Port"] = "8001" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
         return all;
     }
 }

@@ -11,7 +11,7 @@ namespace MaaS.Server.Endpoints.Grpc;
 /// 400 INVALID_ARGUMENT, 404 NOT_FOUND, 413 RESOURCE_EXHAUSTED, 503 UNAVAILABLE... A call the client cancelled ends
 /// CANCELLED, not as a server error.
 /// </summary>
-internal sealed class GrpcErrorInterceptor(InferenceLimits limits) : Interceptor
+internal sealed class GrpcErrorInterceptor(InferenceLimits limits, TimeProvider time) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -26,7 +26,7 @@ internal sealed class GrpcErrorInterceptor(InferenceLimits limits) : Interceptor
         }
         catch (OperationCanceledException ex) when (context.CancellationToken.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled or its deadline passed", ex));
+            throw Cancelled(context, ex);
         }
     }
 
@@ -44,7 +44,7 @@ internal sealed class GrpcErrorInterceptor(InferenceLimits limits) : Interceptor
         }
         catch (OperationCanceledException ex) when (context.CancellationToken.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled or its deadline passed", ex));
+            throw Cancelled(context, ex);
         }
     }
 
@@ -56,6 +56,11 @@ internal sealed class GrpcErrorInterceptor(InferenceLimits limits) : Interceptor
             limits.CountSessionWaitTimeout();
         }
     }
+
+    private RpcException Cancelled(ServerCallContext context, OperationCanceledException exception) =>
+        context.Deadline <= time.GetUtcNow().UtcDateTime
+            ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the call's deadline passed", exception))
+            : new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled", exception));
 
     private RpcException ToRpc(ServingException exception)
     {

@@ -11,7 +11,19 @@ namespace MaaS.Server.Endpoints.Grpc;
 /// <summary>ModelInfer and ModelStreamInfer: the HTTP infer route's pipeline with gRPC's request and answer.</summary>
 internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits limits)
 {
+    /// <summary>
+    /// Takes a slot of the server-wide limits (MaaS:Limits:MaxInFlight, MaxQueued) here rather than in the rate-limiting
+    /// middleware, so that the call's deadline also bounds its wait for a slot; past both limits, UNAVAILABLE.
+    /// </summary>
     public async Task<ModelInferResponse> InferAsync(ModelInferRequest message, ServerCallContext context)
+    {
+        using var permit = await limits.Limiter.AcquireAsync(1, context.CancellationToken);
+        return permit.IsAcquired
+            ? await RunAsync(message, context)
+            : throw new RpcException(new Status(StatusCode.Unavailable, limits.Reject()));
+    }
+
+    private async Task<ModelInferResponse> RunAsync(ModelInferRequest message, ServerCallContext context)
     {
         var exchange = new Exchange(message);
         var version = GrpcVersion.Parse(message.ModelVersion, message.Parameters);
@@ -22,7 +34,7 @@ internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits 
     /// <summary>
     /// Answers each request of the stream in turn. A request that fails gets its error in error_message and the
     /// stream goes on, as Triton's does. Each request takes a slot of the server-wide limits (MaaS:Limits:MaxInFlight,
-    /// MaxQueued) while it runs, like an HTTP request; the whole stream holds none.
+    /// MaxQueued) while it runs, like a ModelInfer call; the whole stream holds none.
     /// </summary>
     public async Task StreamAsync(
         IAsyncStreamReader<ModelInferRequest> requests, IServerStreamWriter<ModelStreamInferResponse> responses, ServerCallContext context)
@@ -45,7 +57,7 @@ internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits 
 
         try
         {
-            return new ModelStreamInferResponse { InferResponse = await InferAsync(message, context) };
+            return new ModelStreamInferResponse { InferResponse = await RunAsync(message, context) };
         }
         catch (ServingException ex)
         {

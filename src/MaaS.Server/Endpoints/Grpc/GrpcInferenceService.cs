@@ -2,7 +2,6 @@ using Grpc.Core;
 using Inference;
 using MaaS.Server.Hosting;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace MaaS.Server.Endpoints.Grpc;
 
@@ -34,7 +33,6 @@ internal sealed class GrpcInferenceService(GrpcQueries queries, GrpcInference in
         queries.ModelMetadataAsync(request, context.CancellationToken);
 
     [Authorize(Policy = AuthPolicies.Inference)]
-    [EnableRateLimiting(InferenceLimits.PolicyName)]
     public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context) =>
         inference.InferAsync(request, context);
 

@@ -31,13 +31,16 @@ internal static class GrpcStatusCodes
     /// Answers a gRPC call that never reached its method (no key, wrong role, server at its limit) with a trailers-only
     /// response: HTTP 200 with grpc-status and grpc-message in the headers, as the gRPC protocol wants.
     /// </summary>
-    public static Task WriteAsync(HttpContext context, int httpStatusCode, string message)
+    public static Task WriteAsync(HttpContext context, int httpStatusCode, string message) =>
+        WriteAsync(context, FromHttp(httpStatusCode), message);
+
+    public static Task WriteAsync(HttpContext context, StatusCode statusCode, string message)
     {
         var response = context.Response;
         response.Clear();
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = ContentType;
-        response.Headers["grpc-status"] = ((int)FromHttp(httpStatusCode)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-status"] = ((int)statusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
         // grpc-message is percent-encoded; clients decode any %XX, so escaping more than needed is harmless.
         response.Headers["grpc-message"] = Uri.EscapeDataString(message);
         return response.CompleteAsync();
