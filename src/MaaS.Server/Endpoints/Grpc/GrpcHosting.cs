@@ -1,4 +1,4 @@
-using System.Net;
+using System.Globalization;
 using Grpc.AspNetCore.Server;
 using MaaS.Server.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -28,7 +28,22 @@ internal static class GrpcHosting
         builder.Services.AddSingleton<GrpcQueries>();
         builder.Services.AddSingleton<GrpcInference>();
         builder.Services.AddSingleton<GrpcRepository>();
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GrpcOptions>, IConfiguration>(Listen);
+        // The gRPC port joins the HTTP URLs, and Kestrel serves that one endpoint as HTTP/2 only (prior knowledge, as gRPC
+        // clients connect without TLS); the others keep Kestrel's defaults, HTTP/1.1 without TLS.
+        var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? HostingExtensions.DefaultUrl;
+        if (int.TryParse(builder.Configuration[$"{GrpcOptions.SectionName}:Port"] ?? "8001", CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
+        {
+            builder.WebHost.UseUrls($"{urls};http://*:{port}");
+        }
+
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GrpcOptions>>((kestrel, grpc) =>
+            kestrel.ConfigureEndpointDefaults(listen =>
+            {
+                if (grpc.Value.Port != 0 && listen.IPEndPoint?.Port == grpc.Value.Port)
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                }
+            }));
         return builder;
     }
 
@@ -50,48 +65,5 @@ internal static class GrpcHosting
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
-    }
-
-    /// <summary>
-    /// Kestrel binds only the endpoints set here once any is: the HTTP ones of --urls (HTTP/1.1, as before) go with
-    /// the gRPC one (HTTP/2 prior knowledge, which gRPC clients use without TLS).
-    /// </summary>
-    private static void Listen(KestrelServerOptions kestrel, IOptions<GrpcOptions> grpc, IConfiguration configuration)
-    {
-        var port = grpc.Value.Port;
-        if (port == 0)
-        {
-            return;
-        }
-
-        var urls = configuration[WebHostDefaults.ServerUrlsKey] ?? HostingExtensions.DefaultUrl;
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            ListenHttp(kestrel, BindingAddress.Parse(url));
-        }
-
-        kestrel.ListenAnyIP(port, listen => listen.Protocols = HttpProtocols.Http2);
-    }
-
-    private static void ListenHttp(KestrelServerOptions kestrel, BindingAddress address)
-    {
-        Action<ListenOptions> configure = string.Equals(address.Scheme, "https", StringComparison.OrdinalIgnoreCase) ? listen => listen.UseHttps() : _ => { };
-        if (address.IsUnixPipe)
-        {
-            kestrel.ListenUnixSocket(address.UnixPipePath, configure);
-        }
-        else if (string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            kestrel.ListenLocalhost(address.Port, configure);
-        }
-        else if (IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip) && !ip.Equals(IPAddress.Any) && !ip.Equals(IPAddress.IPv6Any))
-        {
-            kestrel.Listen(ip, address.Port, configure);
-        }
-        else
-        {
-            // "*", "+", 0.0.0.0, [::] or a host name: every interface, as Kestrel treats them in --urls.
-            kestrel.ListenAnyIP(address.Port, configure);
-        }
     }
 }
