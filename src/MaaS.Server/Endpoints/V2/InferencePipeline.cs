@@ -17,6 +17,7 @@ internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatist
         HttpContext context, string modelName, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
         where TExchange : IInferExchange
     {
+        context.SetServedModel(modelName);
         var (number, signature) = cache.Resolve(modelName, version, label);
         context.SetServedVersion(number);
         var tracker = statistics.Start(modelName, number);
