@@ -130,4 +130,29 @@ public sealed class GrpcInferTests(GrpcApplication app)
 
         (await call.Should().ThrowAsync<RpcException>()).Which.StatusCode.Should().Be(StatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task ModelInfer_Classification_SameClassesAsHttp()
+    {
+        var reference = ReferenceCase.Bundled("mlp", 1);
+        var client = await app.CreateReadyGrpcClientAsync();
+        var request = GrpcRequests.Raw(reference, "mlp");
+        request.Outputs[0].Parameters["classification"] = new InferParameter { Int64Param = 2 };
+        var body = V2Requests.JsonBody(reference);
+        body["outputs"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = "logits",
+            ["parameters"] = new System.Text.Json.Nodes.JsonObject { ["classification"] = 2, ["binary_data"] = true },
+        });
+        using var http = app.CreateClient();
+        using var httpResponse = await http.PostAsync(V2Requests.InferUri("mlp"), V2Requests.Json(body));
+        var expected = await InferReply.ReadAsync(httpResponse);
+
+        var response = await client.ModelInferAsync(request);
+
+        response.Outputs[0].Datatype.Should().Be("BYTES");
+        response.Outputs[0].Shape.Should().Equal(3, 2);
+        response.RawOutputContents[0].ToByteArray().Should().Equal(expected.Binary["logits"]);
+        TensorValues.FromBinary(response.RawOutputContents[0].Span, "BYTES").Cast<string>().Should().AllSatisfy(c => c.Split(':').Should().HaveCount(3));
+    }
 }
