@@ -69,4 +69,28 @@ public sealed class GrpcRepositoryTests
         await client.RepositoryModelLoadAsync(load);
         (await client.ModelReadyAsync(new ModelReadyRequest { Name = "fresh" })).Ready.Should().BeTrue();
     }
+
+    [Fact]
+    public async Task MessageLimits_StreamMessagePastTheBodyLimit_EndsTheStreamResourceExhausted()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        using var app = new ConfiguredGrpcApplication(repository.Path, new Dictionary<string, string?> { ["MaaS:Limits:MaxRequestBodyBytes"] = "1024" });
+        var client = await app.CreateReadyGrpcClientAsync();
+        var small = GrpcRequests.Raw(ReferenceCase.Bundled("mlp", 1), "mlp");
+        small.CalculateSize().Should().BeLessThan(1024);
+        var large = new ModelInferRequest { ModelName = "mlp" };
+        large.Inputs.Add(GrpcRequests.Input("input", "FP32", [128, 4]));
+        large.RawInputContents.Add(ByteString.CopyFrom(new byte[128 * 4 * 4]));
+        using var call = client.ModelStreamInfer();
+
+        await call.RequestStream.WriteAsync(small);
+        (await call.ResponseStream.MoveNext(CancellationToken.None)).Should().BeTrue();
+        call.ResponseStream.Current.ErrorMessage.Should().BeEmpty("a message within the limit is served");
+        await call.RequestStream.WriteAsync(large);
+        var next = () => call.ResponseStream.MoveNext(CancellationToken.None);
+
+        var error = (await next.Should().ThrowAsync<RpcException>()).Which;
+        error.StatusCode.Should().Be(StatusCode.ResourceExhausted);
+        error.Status.Detail.Should().Contain("MaaS:Limits:MaxRequestBodyBytes");
+    }
 }
