@@ -31,7 +31,10 @@ internal static class GrpcHosting
         // The gRPC port joins the HTTP URLs, and Kestrel serves that one endpoint as HTTP/2 only (prior knowledge, as gRPC
         // clients connect without TLS); the others keep Kestrel's defaults, HTTP/1.1 without TLS.
         var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? HostingExtensions.DefaultUrl;
-        if (int.TryParse(builder.Configuration[$"{GrpcOptions.SectionName}:Port"] ?? "8001", CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
+        // A value the options refuse adds nothing here: validation stops the server at start, naming it.
+        var configured = builder.Configuration[$"{GrpcOptions.SectionName}:Port"];
+        var port = configured is null ? GrpcOptions.DefaultPort : int.TryParse(configured, CultureInfo.InvariantCulture, out var value) ? value : 0;
+        if (port is > 0 and <= 65535)
         {
             builder.WebHost.UseUrls($"{urls};http://*:{port}");
         }

@@ -7,10 +7,13 @@ internal sealed class GrpcOptions
 {
     public const string SectionName = "MaaS:Grpc";
 
+    /// <summary>Triton's gRPC port.</summary>
+    public const int DefaultPort = 8001;
+
     /// <summary>
     /// The port the gRPC service listens on (HTTP/2 without TLS, every interface), beside the HTTP port(s) of --urls.
     /// Default 8001 (Triton's); 0 turns gRPC off; 1 to 65535. Also <c>--grpc-port N</c>.
     /// </summary>
     [Range(0, 65535)]
-    public int Port { get; set; } = 8001;
+    public int Port { get; set; } = DefaultPort;
 }
