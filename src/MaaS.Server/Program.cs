@@ -1,4 +1,5 @@
 using MaaS.Core;
+using MaaS.Server.Endpoints.Grpc;
 using MaaS.Server.Endpoints.Health;
 using MaaS.Server.Endpoints.Management;
 using MaaS.Server.Endpoints.V1;
@@ -13,6 +14,7 @@ builder.AddMaaSTelemetry();               // OpenTelemetry traces when an OTLP e
 builder.Services.AddMaaSCore();           // repository, registry, sessions
 builder.Services.AddMaaSEndpoints();      // JSON context, Swagger
 builder.Services.AddMaaSAuth();           // API keys and roles
+builder.AddMaaSGrpc();                    // Triton's gRPC service on MaaS:Grpc:Port (8001), health, reflection
 builder.Services.AddMaaSResponseCompression(); // gzip/deflate when the client asks
 
 var app = builder.Build();
@@ -35,6 +37,7 @@ app.MapStatistics();
 app.MapRepositoryControl();
 app.MapModelManagement();
 app.MapPredictV1();
+app.MapMaaSGrpc();
 try
 {
     app.Run();

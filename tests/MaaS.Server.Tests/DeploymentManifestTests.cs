@@ -16,6 +16,8 @@ namespace MaaS.Server.Tests;
 public sealed partial class DeploymentManifestTests
 {
     private const string Port = "8000";
+
+    private const string GrpcPort = "8001";
     private const string LivePath = "/v2/health/live";
     private const string ReadyPath = "/v2/health/ready";
 
@@ -160,9 +162,14 @@ public sealed partial class DeploymentManifestTests
         var serviceSelector = Map(At(service, "spec.selector"));
         serviceSelector.Should().NotBeEmpty();
         podLabels.Should().Contain(serviceSelector, "the service should select the deployment's pods");
-        var port = List(service, "spec.ports").Should().ContainSingle().Subject;
+        var ports = List(service, "spec.ports");
+        ports.Select(p => Text(p, "name")).Should().BeEquivalentTo(["http", "grpc"]);
+        var port = ports.Single(p => Text(p, "name") == "http");
         Text(port, "port").Should().Be(Port);
         ResolvePort(ServerContainer(), Text(port, "targetPort")).Should().Be(Port);
+        var grpc = ports.Single(p => Text(p, "name") == "grpc");
+        Text(grpc, "port").Should().Be(GrpcPort);
+        ResolvePort(ServerContainer(), Text(grpc, "targetPort")).Should().Be(GrpcPort, "the service's gRPC port must reach the server's (MaaS:Grpc:Port)");
 
         Text(autoscaler, "apiVersion").Should().Be("autoscaling/v2");
         Text(autoscaler, "spec.scaleTargetRef.kind").Should().Be("Deployment");
@@ -227,6 +234,8 @@ public sealed partial class DeploymentManifestTests
         List(nginx, "volumes").Cast<string>().Should().Contain(v => v.StartsWith("./nginx.conf:/etc/nginx/nginx.conf", StringComparison.Ordinal));
         Map(At(nginx, "depends_on")).Keys.Should().BeEquivalentTo(replicas.Select(r => (object)r.Key));
         List(nginx, "ports").Should().Contain($"{Port}:{NginxListenPort()}");
+        List(nginx, "ports").Should().Contain($"{GrpcPort}:{GrpcPort}", "nginx passes gRPC on its own port");
+        File.ReadAllText(Path.Combine(DockerDirectory, "nginx.conf")).Should().Contain($"listen {GrpcPort};").And.Contain("grpc_pass grpc://");
     }
 
     [Fact]
@@ -320,7 +329,7 @@ public sealed partial class DeploymentManifestTests
 
         var environment = string.Join(' ', finalStage.Where(i => i.Keyword == "ENV").Select(i => i.Arguments));
         environment.Should().Contain("MaaS__ModelRepository=/models").And.Contain("MaaS__Logging__Json=true").And.Contain($":{Port}");
-        finalStage.Should().Contain(i => i.Keyword == "EXPOSE" && i.Arguments == Port);
+        finalStage.Should().Contain(i => i.Keyword == "EXPOSE" && i.Arguments == $"{Port} {GrpcPort}", "HTTP and gRPC ports");
         finalStage.Should().Contain(i => i.Keyword == "VOLUME" && i.Arguments.Contains("/models", StringComparison.Ordinal));
         finalStage.Should().Contain(i => i.Keyword == "COPY" && i.Arguments.Contains("models/ /models/", StringComparison.Ordinal), "the bundled models are the default repository");
         if (flavour == "cuda")

@@ -43,7 +43,7 @@ start_replica() {  # index
     local port=${ports[$1]}
     MaaS__RepositoryPollSeconds=1 MaaS__Shutdown__DelaySeconds=2 MaaS__ShutdownTimeoutSeconds=10 \
         MaaS__Auth__ApiKeys__0__Key="$key" MaaS__Auth__ApiKeys__0__Role=admin \
-        dotnet "$work/server/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --model-repository "$work/repository" \
+        dotnet "$work/server/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --grpc-port 0 --model-repository "$work/repository" \
         --Serilog:MinimumLevel:Default=Warning >>"$work/replica-$1.log" 2>&1 &
     pids[$1]=$!
 }

@@ -29,7 +29,7 @@ ls "$work/out/runtimes/linux-x64/native/" | grep -q libonnxruntime_providers_cud
     && check "cuda flavour ships the CUDA provider library" ok \
     || check "cuda flavour ships the CUDA provider library" "libonnxruntime_providers_cuda.so missing"
 
-MaaS__ExecutionProvider=cuda dotnet "$work/out/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --model-repository "$work/models" >"$work/fallback.log" 2>&1 &
+MaaS__ExecutionProvider=cuda dotnet "$work/out/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --grpc-port 0 --model-repository "$work/models" >"$work/fallback.log" 2>&1 &
 server=$!
 metadata=""
 for _ in $(seq 1 60); do
@@ -51,7 +51,7 @@ kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; server=""
 
 if [ "$provider" != cuda ]; then
     MaaS__ExecutionProvider=cuda MaaS__Cuda__Strict=true timeout 60 dotnet "$work/out/MaaS.Server.dll" \
-        --urls "http://127.0.0.1:$port" --model-repository "$work/models" >"$work/strict.log" 2>&1
+        --urls "http://127.0.0.1:$port" --grpc-port 0 --model-repository "$work/models" >"$work/strict.log" 2>&1
     status=$?
     if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && grep -q "MaaS:Cuda:Strict is true, but the CUDA execution provider cannot start" "$work/strict.log"; then
         check "strict mode refuses to start, naming CUDA (exit $status)" ok

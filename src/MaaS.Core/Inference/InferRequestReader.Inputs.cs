@@ -177,7 +177,7 @@ public static partial class InferRequestReader
         return binarySize;
     }
 
-    private static TensorSpec ValidateInput(string name, TensorDataType? dataType, long[]? shape, InferRequest request, ref ParseState state)
+    internal static TensorSpec ValidateInput(string name, TensorDataType? dataType, long[]? shape, InferRequest request, ref ParseState state)
     {
         var signature = state.Signature;
         if (!signature.TryGetInput(name, out var spec))
@@ -269,7 +269,7 @@ public static partial class InferRequestReader
         }
     }
 
-    private static TensorBuffer SliceBinaryData(
+    internal static TensorBuffer SliceBinaryData(
         ReadOnlyMemory<byte> binary, long size, TensorSpec spec, long[] shape, long count, ref ParseState state)
     {
         var remaining = binary.Length - state.BinaryOffset;

@@ -80,7 +80,7 @@ public static partial class InferRequestReader
         }
     }
 
-    private static void Complete(InferRequest request, ReadOnlyMemory<byte> binary, ref ParseState state)
+    internal static void Complete(InferRequest request, ReadOnlyMemory<byte> binary, ref ParseState state)
     {
         if (!state.SawInputs)
         {
@@ -223,7 +223,7 @@ public static partial class InferRequestReader
         }
     }
 
-    private static RequestedOutput ValidateOutput(string? name, bool binaryData, int classCount, InferRequest request, ModelSignature signature)
+    internal static RequestedOutput ValidateOutput(string? name, bool binaryData, int classCount, InferRequest request, ModelSignature signature)
     {
         if (name is null)
         {
@@ -320,7 +320,7 @@ public static partial class InferRequestReader
     }
 
     /// <summary>What the parse has learnt so far; a struct so that parsing allocates nothing for it.</summary>
-    private struct ParseState(ModelSignature signature)
+    internal struct ParseState(ModelSignature signature)
     {
         public readonly ModelSignature Signature = signature;
         public int BinaryOffset;

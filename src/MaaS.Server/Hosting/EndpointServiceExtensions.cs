@@ -11,6 +11,7 @@ internal static class EndpointServiceExtensions
             options.SerializerOptions.Encoder = MaaSJsonContext.Relaxed.Options.Encoder;
         });
         services.AddSingleton<Metrics.InferenceStatistics>();
+        services.AddSingleton<Endpoints.V2.InferencePipeline>();
         services.AddSingleton<Metrics.HttpRequestMetrics>();
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(SwaggerSetup.Configure);

@@ -25,15 +25,25 @@ internal static class ErrorHandling
         app.UseMiddleware<ErrorHandlingMiddleware>();
 
         // Routing leaves 404 (no route) and 405 (wrong method) without a body: give them the error shape too.
-        app.UseStatusCodePages(context => WriteAsync(
-            context.HttpContext, context.HttpContext.Response.StatusCode,
-            ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
+        // A gRPC call to no route is a method this server does not have (or gRPC is off): UNIMPLEMENTED, as gRPC servers answer.
+        app.UseStatusCodePages(context => Endpoints.Grpc.GrpcStatusCodes.IsGrpc(context.HttpContext)
+            ? Endpoints.Grpc.GrpcStatusCodes.WriteAsync(
+                context.HttpContext, Grpc.Core.StatusCode.Unimplemented, $"no such gRPC method here: {context.HttpContext.Request.Path} (is MaaS:Grpc:Port 0?)")
+            : WriteAsync(
+                context.HttpContext, context.HttpContext.Response.StatusCode,
+                ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
         return app;
     }
 
     /// <summary>Writes the error body; <paramref name="retryAfterSeconds"/> above 0 adds Retry-After (an overloaded server's 503).</summary>
     public static Task WriteAsync(HttpContext context, int statusCode, string message, int retryAfterSeconds = 0)
     {
+        if (Endpoints.Grpc.GrpcStatusCodes.IsGrpc(context))
+        {
+            // A gRPC call refused before its method ran (auth, limits): the same message as a gRPC status.
+            return Endpoints.Grpc.GrpcStatusCodes.WriteAsync(context, statusCode, message);
+        }
+
         context.Response.Clear();
         context.Response.StatusCode = statusCode;
         if (retryAfterSeconds > 0)

@@ -2,19 +2,22 @@ namespace MaaS.Server.Hosting;
 
 internal static class HostingExtensions
 {
+    /// <summary>Where the HTTP API listens unless --urls or ASPNETCORE_URLS says otherwise.</summary>
+    public const string DefaultUrl = "http://0.0.0.0:8000";
+
     /// <summary>
     /// Listens on port 8000 unless --urls or ASPNETCORE_URLS says otherwise, maps --model-repository to
-    /// MaaS:ModelRepository, sets Kestrel's limits (body, connections, header and keep-alive timeouts) from MaaS:Limits,
+    /// MaaS:ModelRepository and --grpc-port to MaaS:Grpc:Port, sets Kestrel's limits (body, connections, header and keep-alive timeouts) from MaaS:Limits,
     /// and bounds inference work (<see cref="InferenceLimits"/>).
     /// </summary>
     public static WebApplicationBuilder AddMaaSHosting(this WebApplicationBuilder builder, string[] args)
     {
         builder.Configuration.AddCommandLine(
             args,
-            new Dictionary<string, string> { ["--model-repository"] = "MaaS:ModelRepository" });
+            new Dictionary<string, string> { ["--model-repository"] = "MaaS:ModelRepository", ["--grpc-port"] = "MaaS:Grpc:Port" });
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
-            builder.WebHost.UseUrls("http://0.0.0.0:8000");
+            builder.WebHost.UseUrls(DefaultUrl);
         }
 
         builder.Services.AddOptions<LimitsOptions>()

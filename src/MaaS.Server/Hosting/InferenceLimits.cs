@@ -91,15 +91,15 @@ internal sealed partial class InferenceLimits : IDisposable
     internal const long QueuedRequestBytes = 1 << 20;
 
     /// <summary>The rate limiter's <c>OnRejected</c>: a 503 with Retry-After and the error body, written here (no exception per rejection).</summary>
-    public ValueTask RejectAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    public ValueTask RejectAsync(OnRejectedContext context, CancellationToken cancellationToken) =>
+        new(ErrorHandling.WriteAsync(context.HttpContext, StatusCodes.Status503ServiceUnavailable, Reject(), RetryAfterSeconds));
+
+    /// <summary>Counts a request refused because both limits were full and returns what it is told.</summary>
+    public string Reject()
     {
         Interlocked.Increment(ref _rejectedQueueFull);
-        return new ValueTask(ErrorHandling.WriteAsync(
-            context.HttpContext,
-            StatusCodes.Status503ServiceUnavailable,
-            $"the server is at its limit of {MaxInFlight} inference requests in flight and {MaxQueued} queued "
-            + "(MaaS:Limits:MaxInFlight, MaaS:Limits:MaxQueued); retry later",
-            RetryAfterSeconds));
+        return $"the server is at its limit of {MaxInFlight} inference requests in flight and {MaxQueued} queued "
+            + "(MaaS:Limits:MaxInFlight, MaaS:Limits:MaxQueued); retry later";
     }
 
     /// <summary>Counts a request that got 503 because every instance of its model stayed busy too long.</summary>

@@ -69,6 +69,11 @@ internal static class LoggingExtensions
 
     private static readonly object ServedVersionKey = new();
 
+    private static readonly object ServedModelKey = new();
+
+    /// <summary>Records the model the request ran, for the request log line when the path names none (gRPC).</summary>
+    public static void SetServedModel(this HttpContext context, string modelName) => context.Items[ServedModelKey] = modelName;
+
     /// <summary>Records the version that served the request, for the request log line (the path may name none).</summary>
     public static void SetServedVersion(this HttpContext context, long version) => context.Items[ServedVersionKey] = version;
 
@@ -84,7 +89,7 @@ internal static class LoggingExtensions
                 "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode} in {Elapsed:0.0} ms (in {BytesIn} B, out {BytesOut} B, id {RequestId})";
             options.EnrichDiagnosticContext = (diagnostics, context) =>
             {
-                diagnostics.Set("ModelName", context.GetRouteValue("modelName") ?? "-");
+                diagnostics.Set("ModelName", context.GetRouteValue("modelName") ?? context.Items[ServedModelKey] ?? "-");
                 diagnostics.Set("ModelVersion", context.Items[ServedVersionKey] ?? context.GetRouteValue("modelVersion") ?? "-");
                 diagnostics.Set("BytesIn", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
                 diagnostics.Set("BytesOut", context.Response.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");

@@ -174,7 +174,7 @@ wait_for() {  # url, seconds, pid
 }
 
 log "starting the server on $server_url"
-dotnet "$server_dir/MaaS.Server.dll" --urls "$server_url" --model-repository "$repo" \
+dotnet "$server_dir/MaaS.Server.dll" --urls "$server_url" --grpc-port 0 --model-repository "$repo" \
     --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 >"$work/server.log" 2>&1 &
 server_pid=$!
 wait_for "$server_url/v2/health/ready" 180 "$server_pid" || { cat "$work/server.log" >&2; fail "the server did not become ready"; }

@@ -63,7 +63,7 @@ function request()
     return wrk.format("POST", "/v2/models/conv96-" .. next .. "/infer", headers, body)
 end
 LUA
-    env MaaS__Sessions__InstanceCount=1 "$@" dotnet "$server_dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --model-repository "$repo" \
+    env MaaS__Sessions__InstanceCount=1 "$@" dotnet "$server_dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --grpc-port 0 --model-repository "$repo" \
         --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" && break; sleep 0.2; done

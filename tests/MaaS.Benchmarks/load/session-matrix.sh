@@ -26,7 +26,7 @@ PY
 
 run() {  # name, then environment settings
     local name="$1"; shift
-    env "$@" dotnet "$server_dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --model-repository "$root/models" \
+    env "$@" dotnet "$server_dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --grpc-port 0 --model-repository "$root/models" \
         --Serilog:MinimumLevel:Default=Warning >/dev/null 2>&1 &
     local pid=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break; sleep 0.2; done

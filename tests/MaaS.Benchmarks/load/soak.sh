@@ -124,7 +124,7 @@ log "starting the server on $url: MaxLoadedVersions=$max_loaded, LoadTimeoutSeco
 MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}" \
 MaaS__Sessions__MaxLoadedVersions="$max_loaded" MaaS__Sessions__LoadTimeoutSeconds="$load_timeout" \
 MaaS__Auth__ApiKeys__0__Key="$key" MaaS__Auth__ApiKeys__0__Role=admin \
-    dotnet "$server_dir/MaaS.Server.dll" --urls "$url" --model-repository "$repo" \
+    dotnet "$server_dir/MaaS.Server.dll" --urls "$url" --grpc-port 0 --model-repository "$repo" \
     --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 "${server_args[@]}" >"$out/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 900); do

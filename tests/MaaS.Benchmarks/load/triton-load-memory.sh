@@ -39,7 +39,7 @@ for dir in "$@"; do
     repo="$work/repo-$port"
     mkdir -p "$repo"
     cp -r "$root/models/mlp" "$repo/"
-    dotnet "$dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --model-repository "$repo" \
+    dotnet "$dir/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --grpc-port 0 --model-repository "$repo" \
         --Serilog:MinimumLevel:Default=Warning >"$work/server-$port.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 200); do

@@ -44,6 +44,9 @@ public class MaaSApplication : WebApplicationFactory<Program>
 
         // Tests stop their servers right away: no load balancer needs time to notice.
         builder.UseSetting("MaaS:Shutdown:DelaySeconds", "0");
+
+        // No gRPC unless a test asks for it (GrpcApplication): a test host must never hold port 8001.
+        builder.UseSetting("MaaS:Grpc:Port", "0");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

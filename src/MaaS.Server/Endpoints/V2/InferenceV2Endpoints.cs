@@ -5,7 +5,6 @@ using MaaS.Core;
 using MaaS.Core.Inference;
 using MaaS.Core.Registry;
 using MaaS.Server.Hosting;
-using MaaS.Server.Hosting.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace MaaS.Server.Endpoints.V2;
@@ -35,62 +34,25 @@ internal static class InferenceV2Endpoints
     }
 
     // The body is read raw (tritonclient sends no Content-Type, and binary tensors follow the JSON), parsed in place,
-    // run, and the outputs are encoded straight from ONNX Runtime's tensors. It is read and decoded before the version is
-    // leased: a slow upload then holds no version, only its MaaS:Limits:MaxInFlight slot, and a bad body is refused
-    // without loading an evicted version again (an evicted version keeps its signature for that).
+    // run, and the outputs are encoded straight from ONNX Runtime's tensors; the rest is the shared pipeline.
     private static async Task InferAsync(
-        HttpContext context, string modelName, ModelVersionRoute modelVersion, LoadedModelCache cache, IOptions<LimitsOptions> limits,
-        InferenceStatistics statistics, Telemetry telemetry, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, string modelName, ModelVersionRoute modelVersion, InferencePipeline pipeline, IOptions<LimitsOptions> limits,
+        CancellationToken cancellationToken)
     {
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
-        var headerLength = ReadHeaderLength(context.Request, body.Length);
-        var (number, signature) = cache.Resolve(modelName, modelVersion.Number, modelVersion.Label);
-        context.SetServedVersion(number);
-        var tracker = statistics.Start(modelName, number);
-        InferRequest? request = null;
-        try
-        {
-            request = Decode(body, headerLength, signature, telemetry, modelName, number);
-            tracker.Decoded();
-            using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
-            if (!ReferenceEquals(lease.Model.Signature, signature))
-            {
-                // Loaded again since, or the latest or the label moved on: decode for the version that will run it.
-                context.SetServedVersion(tracker.Version = lease.VersionNumber);
-                signature = lease.Model.Signature;
-                request.Dispose();
-                request = null;
-                request = Decode(body, headerLength, signature, telemetry, modelName, lease.VersionNumber);
-            }
-
-            var runStarted = time.GetUtcNow();
-            using var result = await lease.Model.RunAsync(request, cancellationToken);
-            telemetry.RecordRun(modelName, lease.VersionNumber, runStarted, result.Timings);
-            using (telemetry.Start("maas.encode", modelName, lease.VersionNumber))
-            {
-                await WriteResponseAsync(context.Response, result, request.Id, lease, cancellationToken);
-            }
-
-            tracker.Succeeded(request, result, signature);
-        }
-        catch (Exception ex) when (tracker.Failed(ex))
-        {
-            throw;
-        }
-        finally
-        {
-            request?.Dispose();
-        }
+        var exchange = new HttpExchange(body, ReadHeaderLength(context.Request, body.Length), context.Response);
+        await pipeline.RunAsync(context, modelName, modelVersion.Number, modelVersion.Label, exchange, cancellationToken);
     }
 
-    private static InferRequest Decode(RequestBody body, int? headerLength, ModelSignature signature, Telemetry telemetry, string modelName, long version)
+    private readonly struct HttpExchange(RequestBody body, int? headerLength, HttpResponse response) : IInferExchange
     {
-        using (telemetry.Start("maas.decode", modelName, version))
-        {
-            return headerLength == 0
+        public InferRequest Decode(ModelSignature signature) =>
+            headerLength == 0
                 ? InferRequestReader.ReadRaw(body.Span, signature)
                 : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature);
-        }
+
+        public ValueTask WriteAsync(InferResult result, InferRequest request, VersionLease lease, CancellationToken cancellationToken) =>
+            new(WriteResponseAsync(response, result, request.Id, lease, cancellationToken));
     }
 
     /// <summary>The JSON header's length; null without the header (the body is all JSON); 0 for a raw binary body.</summary>

@@ -146,7 +146,7 @@ internal sealed class LoadRequestReader
         }
     }
 
-    private static long ParseFileName(string name)
+    internal static long ParseFileName(string name)
     {
         // "file:<version>/model.onnx": the version's model file, base64-encoded.
         var path = name["file:".Length..].Split('/');

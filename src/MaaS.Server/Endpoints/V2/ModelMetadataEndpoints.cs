@@ -25,6 +25,11 @@ internal static class ModelMetadataEndpoints
     }
 
     private static async Task<Ok<ModelMetadataResponse>> GetMetadataAsync(
+        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await DescribeAsync(modelName, modelVersion, registry, cache, cancellationToken));
+
+    /// <summary>The metadata of the addressed version (or the latest); gRPC's ModelMetadata answers the same.</summary>
+    internal static async Task<ModelMetadataResponse> DescribeAsync(
         string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken)
     {
         using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
@@ -33,30 +38,40 @@ internal static class ModelMetadataEndpoints
         var versions = modelVersion.Number is null && modelVersion.Label is null
             ? registry.GetModel(modelName).ReadyVersions.Select(v => v.Number.ToString(CultureInfo.InvariantCulture)).ToList()
             : [lease.VersionNumber.ToString(CultureInfo.InvariantCulture)];
-        return TypedResults.Ok(new ModelMetadataResponse(
+        return new ModelMetadataResponse(
             modelName,
             versions,
             ModelConfigJson.Platform,
             signature.Inputs.Select(spec => new TensorMetadata(spec.Name, spec.DataType.ToProtocolName(), signature.ProtocolShape(spec))).ToList(),
             signature.Outputs.Select(spec => new TensorMetadata(spec.Name, spec.DataType.ToProtocolName(), signature.ProtocolShape(spec))).ToList(),
-            model.ExecutionProvider));
+            model.ExecutionProvider);
     }
 
     private static Results<Ok, JsonHttpResult<ErrorResponse>> GetReady(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
     {
-        var model = registry.GetModel(modelName);
-        var version = modelVersion.Resolve(registry, modelName);
-        var ready = version is null ? model.Latest is not null : registry.GetVersion(modelName, version).IsRoutable;
-        return ready
+        return IsReady(modelName, modelVersion, registry)
             ? TypedResults.Ok()
             : TypedResults.Json(new ErrorResponse("Model version not ready"), MaaSJsonContext.Error, statusCode: StatusCodes.Status400BadRequest);
     }
 
+    /// <summary>True when the addressed version (or the latest) can serve; 404 when the model or version is unknown.</summary>
+    internal static bool IsReady(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
+    {
+        var model = registry.GetModel(modelName);
+        var version = modelVersion.Resolve(registry, modelName);
+        return version is null ? model.Latest is not null : registry.GetVersion(modelName, version).IsRoutable;
+    }
+
     private static async Task<Ok<JsonObject>> GetConfigAsync(
+        string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ConfigAsync(modelName, modelVersion, registry, cache, cancellationToken));
+
+    /// <summary>The effective config of the addressed version (or the latest); gRPC's ModelConfig answers the same.</summary>
+    internal static async Task<JsonObject> ConfigAsync(
         string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken)
     {
         using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
         var model = registry.GetModel(modelName);
-        return TypedResults.Ok(ModelConfigJson.Build(model.Directory, lease.Model.Signature, lease.Model.InstanceCount));
+        return ModelConfigJson.Build(model.Directory, lease.Model.Signature, lease.Model.InstanceCount);
     }
 }

@@ -8,7 +8,7 @@ namespace MaaS.Server.Endpoints.V2;
 internal static class ServerMetadataEndpoints
 {
     /// <summary>The protocol extensions this server implements; only these are advertised.</summary>
-    private static readonly string[] Extensions = ["classification", "model_repository", "model_repository(unload_dependents)", "binary_tensor_data", "model_configuration", "statistics"];
+    internal static readonly string[] Extensions = ["classification", "model_repository", "model_repository(unload_dependents)", "binary_tensor_data", "model_configuration", "statistics"];
 
     public static RouteHandlerBuilder MapServerMetadata(this IEndpointRouteBuilder routes) =>
         routes.MapGet("/v2", GetMetadata).WithTags("Server (V2)").RequireAuthorization(AuthPolicies.Inference).WithSummary("Server metadata: name, version, extensions, execution provider.");
@@ -16,6 +16,6 @@ internal static class ServerMetadataEndpoints
     private static Ok<ServerMetadataResponse> GetMetadata(IExecutionProviderFactory provider) =>
         TypedResults.Ok(new ServerMetadataResponse("maas", ServerVersion, Extensions, provider.Name));
 
-    private static string ServerVersion =>
+    internal static string ServerVersion =>
         typeof(ServerMetadataEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 }

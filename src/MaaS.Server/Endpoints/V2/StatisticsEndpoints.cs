@@ -26,24 +26,33 @@ internal static class StatisticsEndpoints
     }
 
     private static Ok<JsonObject> GetAll(ModelRegistry registry, InferenceStatistics statistics) =>
-        TypedResults.Ok(Response(registry.Models.SelectMany(model => model.ReadyVersions.Select(version => (model.Name, version.Number))), statistics));
+        TypedResults.Ok(Collect(registry, statistics, null, null));
 
-    private static Ok<JsonObject> GetModel(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, InferenceStatistics statistics)
+    private static Ok<JsonObject> GetModel(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, InferenceStatistics statistics) =>
+        TypedResults.Ok(Collect(registry, statistics, modelName, modelVersion));
+
+    /// <summary>The statistics of every model (<paramref name="modelName"/> null), or of one model's versions (or the one addressed); gRPC's ModelStatistics answers the same.</summary>
+    internal static JsonObject Collect(ModelRegistry registry, InferenceStatistics statistics, string? modelName, ModelVersionRoute? modelVersion)
     {
+        if (modelName is null)
+        {
+            return Response(registry.Models.SelectMany(model => model.ReadyVersions.Select(version => (model.Name, version.Number))), statistics);
+        }
+
         // Triton answers an unknown model here with INVALID_ARG (400), not 404.
         if (!registry.TryGetModel(modelName, out var model))
         {
             throw ServingException.Invalid($"requested model '{modelName}' is not available");
         }
 
-        var version = modelVersion.Resolve(registry, modelName);
+        var version = modelVersion?.Resolve(registry, modelName);
         if (version is not null && !model.Versions.ContainsKey(version.Value))
         {
             throw ServingException.Invalid($"requested model '{modelName}' version {version} is not available");
         }
 
         var versions = version is null ? model.ReadyVersions.Select(v => v.Number) : [version.Value];
-        return TypedResults.Ok(Response(versions.Select(number => (modelName, number)), statistics));
+        return Response(versions.Select(number => (modelName, number)), statistics);
     }
 
     private static JsonObject Response(IEnumerable<(string Model, long Version)> versions, InferenceStatistics statistics)

@@ -1,0 +1,14 @@
+using MaaS.Core.Inference;
+using MaaS.Core.Registry;
+
+namespace MaaS.Server.Endpoints.V2;
+
+/// <summary>What one protocol brings to <see cref="InferencePipeline"/>: how its request decodes and how its answer is written (HTTP/JSON or gRPC).</summary>
+internal interface IInferExchange
+{
+    /// <summary>Decodes and validates the request for <paramref name="signature"/>; may be called twice when the version changes under it.</summary>
+    InferRequest Decode(ModelSignature signature);
+
+    /// <summary>Writes (or builds) the answer while the outputs are alive.</summary>
+    ValueTask WriteAsync(InferResult result, InferRequest request, VersionLease lease, CancellationToken cancellationToken);
+}

@@ -1,0 +1,68 @@
+using MaaS.Core.Inference;
+using MaaS.Core.Registry;
+using MaaS.Server.Hosting;
+using MaaS.Server.Hosting.Metrics;
+
+namespace MaaS.Server.Endpoints.V2;
+
+/// <summary>
+/// The one path an inference request takes, whichever protocol brought it (HTTP V2 or gRPC): the registry resolves the
+/// version (a number, a label or the latest), the request is decoded before the version is leased (a slow or bad request
+/// holds no version, and an evicted one is not loaded again for it), the model runs it (through its dynamic batcher
+/// when it has one), and statistics, metrics, traces and the request log's served version are recorded the same way.
+/// </summary>
+internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatistics statistics, Telemetry telemetry, TimeProvider time)
+{
+    public async Task RunAsync<TExchange>(
+        HttpContext context, string modelName, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
+        where TExchange : IInferExchange
+    {
+        context.SetServedModel(modelName);
+        var (number, signature) = cache.Resolve(modelName, version, label);
+        context.SetServedVersion(number);
+        var tracker = statistics.Start(modelName, number);
+        InferRequest? request = null;
+        try
+        {
+            request = Decode(exchange, signature, modelName, number);
+            tracker.Decoded();
+            using var lease = await cache.AcquireAsync(modelName, version, label, cancellationToken);
+            if (!ReferenceEquals(lease.Model.Signature, signature))
+            {
+                // Loaded again since, or the latest or the label moved on: decode for the version that will run it.
+                context.SetServedVersion(tracker.Version = lease.VersionNumber);
+                signature = lease.Model.Signature;
+                request.Dispose();
+                request = null;
+                request = Decode(exchange, signature, modelName, lease.VersionNumber);
+            }
+
+            var runStarted = time.GetUtcNow();
+            using var result = await lease.Model.RunAsync(request, cancellationToken);
+            telemetry.RecordRun(modelName, lease.VersionNumber, runStarted, result.Timings);
+            using (telemetry.Start("maas.encode", modelName, lease.VersionNumber))
+            {
+                await exchange.WriteAsync(result, request, lease, cancellationToken);
+            }
+
+            tracker.Succeeded(request, result, signature);
+        }
+        catch (Exception ex) when (tracker.Failed(ex))
+        {
+            throw;
+        }
+        finally
+        {
+            request?.Dispose();
+        }
+    }
+
+    private InferRequest Decode<TExchange>(TExchange exchange, ModelSignature signature, string modelName, long version)
+        where TExchange : IInferExchange
+    {
+        using (telemetry.Start("maas.decode", modelName, version))
+        {
+            return exchange.Decode(signature);
+        }
+    }
+}
