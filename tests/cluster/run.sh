@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cluster test: two replicas of the published server sharing one repository (polling on), behind Debian's nginx
-# running the repository's docker/nginx.conf (upstreams and port substituted), all on 127.0.0.1. Checks, through the
-# load balancer: (a) every bundled model answers like PyTorch; (b) a model uploaded through the balancer is served
+# running the repository's docker/nginx.conf (upstreams and ports substituted), all on 127.0.0.1. Checks, through the
+# load balancer: gRPC health on its gRPC port; (a) every bundled model answers like PyTorch; (b) a model uploaded through the balancer is served
 # by both replicas within the poll interval; (c) SIGTERM of a replica under continuous load loses no request;
 # (d) kill -9 of a replica under load: the balancer fails over, failures reported (at most the requests in flight);
 # (e) the restarted replica rejoins. Every check under load also asserts that the load ran (wrk's request count above a
@@ -13,7 +13,9 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 lb=18600
+lb_grpc=18610
 ports=(18601 18602)
+grpc_ports=(18611 18612)
 key="cluster-admin-key-$RANDOM$RANDOM-0123456789"
 auth=(-H "Authorization: Bearer $key")
 # Fewest requests an 8 s load must complete to count as load (a 3 s one, half): far below what two replicas serve,
@@ -43,7 +45,7 @@ start_replica() {  # index
     local port=${ports[$1]}
     MaaS__RepositoryPollSeconds=1 MaaS__Shutdown__DelaySeconds=2 MaaS__ShutdownTimeoutSeconds=10 \
         MaaS__Auth__ApiKeys__0__Key="$key" MaaS__Auth__ApiKeys__0__Role=admin \
-        dotnet "$work/server/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --grpc-port 0 --model-repository "$work/repository" \
+        dotnet "$work/server/MaaS.Server.dll" --urls "http://127.0.0.1:$port" --grpc-port "${grpc_ports[$1]}" --model-repository "$work/repository" \
         --Serilog:MinimumLevel:Default=Warning >>"$work/replica-$1.log" 2>&1 &
     pids[$1]=$!
 }
@@ -80,16 +82,24 @@ wait_ready "${ports[0]}" 60 && wait_ready "${ports[1]}" 60 && check "both replic
 
 # nginx with the repository's config: our upstreams, our port, files under the work directory.
 mkdir -p "$work/nginx"
-awk -v a="${ports[0]}" -v b="${ports[1]}" '
+awk -v a="${ports[0]}" -v b="${ports[1]}" -v ga="${grpc_ports[0]}" -v gb="${grpc_ports[1]}" '
     /# upstreams-begin/ { print; print "        server 127.0.0.1:" a " max_fails=1 fail_timeout=5s;"; print "        server 127.0.0.1:" b " max_fails=1 fail_timeout=5s;"; skip = 1; next }
-    /# upstreams-end/ { skip = 0 }
+    /# grpc-upstreams-begin/ { print; print "        server 127.0.0.1:" ga " max_fails=1 fail_timeout=5s;"; print "        server 127.0.0.1:" gb " max_fails=1 fail_timeout=5s;"; skip = 1; next }
+    /# (grpc-)?upstreams-end/ { skip = 0 }
     skip { next }
     /^[[:space:]]*(user|pid|error_log)[[:space:]]/ { next }
-    { print }' "${MAAS_NGINX_CONF:-$root/docker/nginx.conf}" | sed -E "s/listen[[:space:]]+[0-9]+/listen 127.0.0.1:$lb/" >"$work/nginx/nginx.conf"
+    { print }' "${MAAS_NGINX_CONF:-$root/docker/nginx.conf}" | sed -E -e "/# listen-port/s/listen[[:space:]]+[0-9]+/listen 127.0.0.1:$lb/" -e "/# grpc-listen-port/s/listen[[:space:]]+[0-9]+/listen 127.0.0.1:$lb_grpc/" >"$work/nginx/nginx.conf"
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g "daemon off; pid $work/nginx/nginx.pid; error_log $work/nginx/error.log;" \
     >"$work/nginx/output.log" 2>&1 &
 nginx_pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$lb/v2/health/ready" >/dev/null && break; sleep 0.2; done
+
+# gRPC through the balancer's own port (nginx grpc_pass): grpc.health.v1.Health/Check, an empty request in gRPC's
+# length-prefixed framing; the answer is one frame holding status SERVING (field 1 = 1: bytes 08 01).
+health="$(printf '\0\0\0\0\0' | curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' \
+    --data-binary @- "http://127.0.0.1:$lb_grpc/grpc.health.v1.Health/Check" | od -An -tx1 | tr -d ' \n')"
+[ "$health" = 00000000020801 ] && check "gRPC health through the balancer answers SERVING" ok \
+    || check "gRPC health through the balancer answers SERVING" "answered '$health'; $(tail -3 "$work/nginx/error.log" 2>/dev/null)"
 
 # (a) every bundled model, through the balancer, against PyTorch's outputs.
 if python3 "$root/tests/cluster/check_references.py" "http://127.0.0.1:$lb" "$root/models/tools/reference" "$key" >"$work/references.log" 2>&1; then
