@@ -235,7 +235,7 @@ public sealed partial class DeploymentManifestTests
         Map(At(nginx, "depends_on")).Keys.Should().BeEquivalentTo(replicas.Select(r => (object)r.Key));
         List(nginx, "ports").Should().Contain($"{Port}:{NginxListenPort()}");
         List(nginx, "ports").Should().Contain($"{GrpcPort}:{GrpcPort}", "nginx passes gRPC on its own port");
-        File.ReadAllText(Path.Combine(DockerDirectory, "nginx.conf")).Should().Contain($"listen {GrpcPort};").And.Contain("grpc_pass grpc://");
+        File.ReadAllText(Path.Combine(DockerDirectory, "nginx.conf")).Should().Contain($"listen {GrpcPort} http2;").And.Contain("grpc_pass grpc://");
     }
 
     [Fact]
