@@ -197,7 +197,11 @@ public sealed partial class DeploymentManifestTests
         var container = List(runtime, "spec.containers").Should().ContainSingle().Subject;
         var args = List(container, "args").Cast<string>().ToList();
         args.Should().ContainInConsecutiveOrder("--model-repository", "/mnt/models");
-        List(container, "ports").Select(p => Text(p, "containerPort")).Should().Contain(Port);
+        List(container, "ports").Select(p => Text(p, "containerPort")).Should().Equal([Port], "Knative routes one container port");
+        List(runtime, "spec.protocolVersions").Cast<string>().Should().BeEquivalentTo(["v1", "v2", "grpc-v2"]);
+        Text(container, "imagePullPolicy").Should().Be("IfNotPresent");
+        Text(container, "readinessProbe.httpGet.path").Should().Be("/v2/health/ready");
+        Text(container, "readinessProbe.httpGet.port").Should().Be(Port);
     }
 
     [Fact]
@@ -208,6 +212,10 @@ public sealed partial class DeploymentManifestTests
         Text(service, "spec.predictor.model.runtime").Should().Be(Text(Document("ClusterServingRuntime"), "metadata.name"));
         Text(service, "spec.predictor.model.modelFormat.name").Should().Be("onnx");
         Text(service, "spec.predictor.model.storageUri").Should().MatchRegex("^[a-z0-9]+://.+");
+        var env = List(List(Document("ClusterServingRuntime"), "spec.containers").Single(), "env")
+            .ToDictionary(e => Text(e, "name")!, e => Text(e, "value"), StringComparer.Ordinal);
+        var drain = Int(env["MaaS__Shutdown__DelaySeconds"]) + Int(env["MaaS__ShutdownTimeoutSeconds"]);
+        Int(Text(service, "spec.predictor.terminationGracePeriodSeconds")).Should().BeGreaterThan(drain, "the pod should outlive the server's drain");
     }
 
     [Fact]
