@@ -1,8 +1,10 @@
 using BenchmarkDotNet.Running;
 using MaaS.Benchmarks.Baselines;
+using MaaS.Benchmarks.Clients;
 
-// The codec micro-benchmarks (BenchmarkDotNet, the default), or one of the two baselines of the load benchmark
-// (load/compare.sh): "raw" (ONNX Runtime in-process) and "kestrel" (HTTP without inference).
+// The codec micro-benchmarks (BenchmarkDotNet, the default), one of the two baselines of the load benchmark
+// (load/compare.sh): "raw" (ONNX Runtime in-process) and "kestrel" (HTTP without inference), or "load", the
+// client of load/grpc-vs-http.sh (a closed loop of gRPC or HTTP calls to a running server).
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -13,6 +15,7 @@ Console.CancelKeyPress += (_, e) =>
 return args.FirstOrDefault() switch
 {
     "raw" => await RawInferenceCommand.RunAsync(LoadArguments.Parse(args[1..]), Console.In, Console.Out, stop.Token),
+    "load" => await LoadCommand.RunAsync(LoadArguments.Parse(args[1..]), Console.In, Console.Out, stop.Token),
     "kestrel" => await BareKestrelEndpoint.RunAsync(LoadArguments.Parse(args[1..]), stop.Token),
     _ => RunCodecBenchmarks(args),
 };

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace MaaS.Benchmarks.Baselines;
 
-/// <summary>The <c>--name value</c> options of the load-benchmark modes (raw, kestrel); a mistake ends the run with its name.</summary>
+/// <summary>The <c>--name value</c> options of the load-benchmark modes (raw, kestrel, load); a mistake ends the run with its name.</summary>
 internal sealed class LoadArguments
 {
     private readonly Dictionary<string, string> _values;
