@@ -77,7 +77,7 @@ internal static class LoggingExtensions
     /// <summary>Records the version that served the request, for the request log line (the path may name none).</summary>
     public static void SetServedVersion(this HttpContext context, long version) => context.Items[ServedVersionKey] = version;
 
-    /// <summary>One line per request: method, path, model, version, status, duration, sizes, request id.</summary>
+    /// <summary>One line per request: method, path, model, version, status (and a gRPC call's grpc-status), duration, sizes, request id.</summary>
     public static WebApplication UseMaaSRequestLogging(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
@@ -86,7 +86,7 @@ internal static class LoggingExtensions
             // The host's Serilog logger: the static one stays silent (tests run several hosts in one process).
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate =
-                "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode} in {Elapsed:0.0} ms (in {BytesIn} B, out {BytesOut} B, id {RequestId})";
+                "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode}{GrpcStatus:l} in {Elapsed:0.0} ms (in {BytesIn} B, out {BytesOut} B, id {RequestId})";
             options.EnrichDiagnosticContext = (diagnostics, context) =>
             {
                 diagnostics.Set("ModelName", context.GetRouteValue("modelName") ?? context.Items[ServedModelKey] ?? "-");
@@ -94,6 +94,8 @@ internal static class LoggingExtensions
                 diagnostics.Set("BytesIn", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
                 diagnostics.Set("BytesOut", context.Response.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
                 diagnostics.Set("RequestId", context.TraceIdentifier);
+                // A gRPC call always answers HTTP 200; its outcome is in grpc-status.
+                diagnostics.Set("GrpcStatus", Endpoints.Grpc.GrpcStatusCodes.Outcome(context) is { } outcome ? $" (gRPC {outcome})" : "");
             };
             options.GetLevel = RequestLevel;
         });
@@ -102,7 +104,7 @@ internal static class LoggingExtensions
 
     // A 503 says "not now" (loading, draining, a full batch queue): expected in operation, and a readiness probe's
     // answer while models load is no news at all. Errors are failures the server owns.
-    private static LogEventLevel RequestLevel(HttpContext context, double elapsedMs, Exception? exception) => context.Response.StatusCode switch
+    private static LogEventLevel RequestLevel(HttpContext context, double elapsedMs, Exception? exception) => Endpoints.Grpc.GrpcStatusCodes.EffectiveStatus(context) switch
     {
         _ when exception is not null => LogEventLevel.Error,
         StatusCodes.Status503ServiceUnavailable when context.Request.Path.StartsWithSegments("/v2/health") => LogEventLevel.Information,

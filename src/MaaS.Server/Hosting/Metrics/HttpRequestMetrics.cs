@@ -17,7 +17,7 @@ internal sealed class HttpRequestMetrics
         _requests.GetOrAdd((method, route, status), _ => new DurationStat()).Add(duration);
 }
 
-/// <summary>Counts every request into <see cref="HttpRequestMetrics"/>.</summary>
+/// <summary>Counts every request into <see cref="HttpRequestMetrics"/>; a gRPC call under the HTTP status of its outcome.</summary>
 internal sealed class HttpRequestMetricsMiddleware(RequestDelegate next, HttpRequestMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -34,7 +34,7 @@ internal sealed class HttpRequestMetricsMiddleware(RequestDelegate next, HttpReq
                 || HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsDelete(context.Request.Method)
                 ? context.Request.Method
                 : "OTHER";
-            metrics.Record(method, route, context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+            metrics.Record(method, route, Endpoints.Grpc.GrpcStatusCodes.EffectiveStatus(context), Stopwatch.GetElapsedTime(started));
         }
     }
 }
