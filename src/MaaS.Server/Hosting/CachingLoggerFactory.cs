@@ -8,7 +8,7 @@ namespace MaaS.Server.Hosting;
 /// its logger, on every request: measured on the mlp at c=16, those loggers were about 5% of the bytes a request
 /// allocated. Categories are type names, so the cache holds a few dozen entries at most.
 /// </summary>
-internal sealed class CachingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+internal sealed class CachingLoggerFactory(ILoggerFactory inner, bool ownsInner) : ILoggerFactory
 {
     private readonly ConcurrentDictionary<string, ILogger> _loggers = new(StringComparer.Ordinal);
 
@@ -17,7 +17,13 @@ internal sealed class CachingLoggerFactory(ILoggerFactory inner) : ILoggerFactor
 
     public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
 
-    public void Dispose() => inner.Dispose();
+    public void Dispose()
+    {
+        if (ownsInner)
+        {
+            inner.Dispose();
+        }
+    }
 
     /// <summary>Wraps the <see cref="ILoggerFactory"/> registered last in <paramref name="services"/>, which must be a singleton.</summary>
     public static void Decorate(IServiceCollection services)
@@ -29,11 +35,12 @@ internal sealed class CachingLoggerFactory(ILoggerFactory inner) : ILoggerFactor
         }
 
         services.Remove(registered);
-        services.AddSingleton<ILoggerFactory>(provider => new CachingLoggerFactory(registered switch
+        // An instance registered as such belongs to whoever registered it; one the container built is ours to dispose.
+        services.AddSingleton<ILoggerFactory>(provider => registered switch
         {
-            { ImplementationInstance: ILoggerFactory instance } => instance,
-            { ImplementationFactory: { } factory } => (ILoggerFactory)factory(provider),
-            _ => (ILoggerFactory)ActivatorUtilities.CreateInstance(provider, registered.ImplementationType!),
-        }));
+            { ImplementationInstance: ILoggerFactory instance } => new CachingLoggerFactory(instance, ownsInner: false),
+            { ImplementationFactory: { } factory } => new CachingLoggerFactory((ILoggerFactory)factory(provider), ownsInner: true),
+            _ => new CachingLoggerFactory((ILoggerFactory)ActivatorUtilities.CreateInstance(provider, registered.ImplementationType!), ownsInner: true),
+        });
     }
 }
