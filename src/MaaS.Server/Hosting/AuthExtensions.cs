@@ -58,6 +58,15 @@ internal static partial class AuthExtensions
         return app;
     }
 
+    /// <summary>
+    /// An inference route: with keys configured it needs a key of either role; without keys it is open to every caller,
+    /// so no authorization is attached at all (evaluating a policy that always succeeds cost about a tenth of a small
+    /// request's allocations). Keys are fixed at startup, so the choice is made once, when the route is mapped.
+    /// </summary>
+    public static TBuilder RequireInferenceKey<TBuilder>(this TBuilder builder, IEndpointRouteBuilder routes)
+        where TBuilder : IEndpointConventionBuilder =>
+        routes.ServiceProvider.GetRequiredService<ApiKeyStore>().Enabled ? builder.RequireAuthorization(AuthPolicies.Inference) : builder;
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 2010, Level = LogLevel.Warning,

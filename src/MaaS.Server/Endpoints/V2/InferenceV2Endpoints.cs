@@ -16,7 +16,7 @@ internal static class InferenceV2Endpoints
 
     public static RouteGroupBuilder MapInferenceV2(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Inference (V2)").RequireAuthorization(AuthPolicies.Inference).AddEndpointFilter<DrainingFilter>();
+        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Inference (V2)").RequireInferenceKey(routes).AddEndpointFilter<DrainingFilter>();
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapPost(prefix + "/infer", InferAsync)

@@ -11,7 +11,7 @@ internal static class ModelMetadataEndpoints
 {
     public static RouteGroupBuilder MapModelMetadata(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Models (V2)").RequireAuthorization(AuthPolicies.Inference);
+        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Models (V2)").RequireInferenceKey(routes);
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapGet(prefix, GetMetadataAsync).WithSummary("Model metadata: versions, platform, inputs and outputs (shape -1 = any size).")

@@ -11,7 +11,7 @@ internal static class RepositoryIndexEndpoints
     public static RouteHandlerBuilder MapRepositoryIndex(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/v2/repository/index", GetIndexAsync)
             .WithTags("Repository (V2)")
-            .RequireAuthorization(AuthPolicies.Inference)
+            .RequireInferenceKey(routes)
             .WithSummary("Every model version with its state (READY, LOADING, UNAVAILABLE) and the reason when not READY. Body optional: {\"ready\": true} lists READY versions only.");
 
     private static async Task<Ok<List<RepositoryIndexEntry>>> GetIndexAsync(HttpRequest request, RepositoryView repository, CancellationToken cancellationToken)

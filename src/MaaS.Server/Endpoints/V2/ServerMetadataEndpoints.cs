@@ -11,7 +11,7 @@ internal static class ServerMetadataEndpoints
     internal static readonly string[] Extensions = ["classification", "model_repository", "model_repository(unload_dependents)", "binary_tensor_data", "model_configuration", "statistics"];
 
     public static RouteHandlerBuilder MapServerMetadata(this IEndpointRouteBuilder routes) =>
-        routes.MapGet("/v2", GetMetadata).WithTags("Server (V2)").RequireAuthorization(AuthPolicies.Inference).WithSummary("Server metadata: name, version, extensions, execution provider.");
+        routes.MapGet("/v2", GetMetadata).WithTags("Server (V2)").RequireInferenceKey(routes).WithSummary("Server metadata: name, version, extensions, execution provider.");
 
     private static Ok<ServerMetadataResponse> GetMetadata(IExecutionProviderFactory provider) =>
         TypedResults.Ok(new ServerMetadataResponse("maas", ServerVersion, Extensions, provider.Name));

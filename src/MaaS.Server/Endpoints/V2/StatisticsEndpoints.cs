@@ -13,7 +13,7 @@ internal static class StatisticsEndpoints
 {
     public static RouteGroupBuilder MapStatistics(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v2/models").WithTags("Statistics (V2)").RequireAuthorization(AuthPolicies.Inference);
+        var group = routes.MapGroup("/v2/models").WithTags("Statistics (V2)").RequireInferenceKey(routes);
         group.MapGet("/stats", GetAll).WithSummary("Statistics of every model version that can serve.");
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
