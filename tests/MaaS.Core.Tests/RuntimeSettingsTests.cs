@@ -99,4 +99,108 @@ public sealed class RuntimeSettingsTests
         settings.Instances.Should().Equal(new InstancePlacement(InstanceKind.Gpu, 3), new InstancePlacement(InstanceKind.Gpu, 3));
         settings.IntraOpThreads.Should().Be(4);
     }
+
+    [Fact]
+    public void From_TritonOnnxRuntimeParameters_Applied()
+    {
+        var settings = From("""
+            {"parameters": {
+              "intra_op_thread_count": {"string_value": "3"}, "inter_op_thread_count": {"string_value": "2"},
+              "execution_mode": {"string_value": "1"}, "enable_mem_pattern": {"string_value": "0"}, "enable_mem_arena": {"string_value": "false"}}}
+            """);
+
+        settings.Should().BeEquivalentTo(new { IntraOpThreads = 3, InterOpThreads = 2, ParallelExecution = true, MemoryPattern = false, CpuMemArena = false });
+    }
+
+    [Fact]
+    public void From_NoTritonParameters_ServerDefaultsAndSequentialExecution()
+    {
+        var settings = From("""{"parameters": {"mode": {"string_value": "fast"}}}""", new SessionsOptions { IntraOpThreads = 6, InterOpThreads = 1, EnableMemoryPattern = false });
+
+        settings.Should().BeEquivalentTo(new { IntraOpThreads = 6, InterOpThreads = 1, ParallelExecution = false, MemoryPattern = false, CpuMemArena = true, IntraOpWithinBudget = false });
+    }
+
+    [Fact]
+    public void From_OursAndTritonsBothSet_OursWins_TritonsOverDefaults()
+    {
+        var settings = From(
+            """
+            {"optimization": {"intra_op_threads": 5, "enable_cpu_mem_arena": true},
+             "parameters": {"intra_op_thread_count": {"string_value": "3"}, "inter_op_thread_count": {"string_value": "2"}, "enable_mem_arena": {"string_value": "0"}}}
+            """,
+            new SessionsOptions { IntraOpThreads = 7, InterOpThreads = 4 });
+
+        settings.Should().BeEquivalentTo(new { IntraOpThreads = 5, InterOpThreads = 2, CpuMemArena = true, IntraOpWithinBudget = false });
+    }
+
+    [Theory]
+    [InlineData("3", 1, 8, 3)]
+    [InlineData("16", 1, 8, 8)]
+    [InlineData("16", 4, 8, 2)]
+    [InlineData("3", 4, 2, 1)]
+    [InlineData("0", 2, 8, 4)]
+    public void ThreadsPerInstance_TritonsIntraOpThreadCount_HeldToTheCpuBudget(string count, int instances, int cpus, int expected) =>
+        From($$$$"""{"parameters": {"intra_op_thread_count": {"string_value": "{{{{count}}}}"}}}""").ThreadsPerInstance(instances, cpus).Should().Be(expected);
+
+    [Fact]
+    public void ThreadsPerInstance_OursOverTritons_TakenAsGiven() =>
+        From("""{"optimization": {"intra_op_threads": 16}, "parameters": {"intra_op_thread_count": {"string_value": "2"}}}""")
+            .ThreadsPerInstance(1, 8).Should().Be(16);
+
+    [Fact]
+    public void Parse_Parameters_TheUnappliedReportedAsIgnored()
+    {
+        var config = ModelConfigReader.Parse(Encoding.UTF8.GetBytes("""
+            {"optimization": {"inter_op_threads": 1},
+             "parameters": {
+               "intra_op_thread_count": {"string_value": "2"}, "inter_op_thread_count": {"string_value": "4"},
+               "execution_mode": {"string_value": "0"}, "memory.enable_memory_arena_shrinkage": {"string_value": "cpu:0"},
+               "cudnn_conv_algo_search": {"string_value": "1"}, "team": {"string_value": "vision"}}}
+            """));
+
+        config.Ignored.Keys.Should().BeEquivalentTo(
+            "parameters.inter_op_thread_count", "parameters.memory.enable_memory_arena_shrinkage", "parameters.cudnn_conv_algo_search", "parameters.team");
+        config.Ignored["parameters.team"].GetProperty("string_value").GetString().Should().Be("vision");
+    }
+
+    [Theory]
+    [InlineData("intra_op_thread_count", "many", "parameters.intra_op_thread_count must be an integer from 0 to 1024, not \"many\"")]
+    [InlineData("intra_op_thread_count", "-1", "parameters.intra_op_thread_count must be an integer from 0 to 1024, not \"-1\"")]
+    [InlineData("inter_op_thread_count", "2000", "parameters.inter_op_thread_count must be an integer from 0 to 1024, not \"2000\"")]
+    [InlineData("execution_mode", "2", "parameters.execution_mode must be \"0\" (sequential) or \"1\" (parallel), not \"2\"")]
+    [InlineData("enable_mem_pattern", "yes", "parameters.enable_mem_pattern must be \"1\" or \"0\" (also true/false, on/off), not \"yes\"")]
+    [InlineData("enable_mem_arena", "", "parameters.enable_mem_arena must be \"1\" or \"0\" (also true/false, on/off), not \"\"")]
+    public void Parse_TritonParameterNotAsTheBackendReadsIt_ThrowsNamingTheKey(string key, string value, string message)
+    {
+        var act = () => From($$$$"""{"parameters": {"{{{{key}}}}": {"string_value": "{{{{value}}}}"}}}""");
+
+        act.Should().Throw<ModelConfigException>().Which.Message.Should().Be("config.json: " + message);
+    }
+
+    [Fact]
+    public void Parse_TritonParameterWithoutStringValue_ThrowsNamingTheKey()
+    {
+        var act = () => From("""{"parameters": {"execution_mode": {}}}""");
+
+        act.Should().Throw<ModelConfigException>().Which.Message.Should().Contain("parameters.execution_mode needs a string_value");
+    }
+
+    [Fact]
+    public void ParsePbtxt_TritonParameters_AppliedAsFromConfigJson_AndErrorsNameConfigPbtxt()
+    {
+        var (config, _) = ModelConfigReader.ParsePbtxt(
+            Encoding.UTF8.GetBytes("""
+                platform: "onnxruntime_onnx"
+                parameters { key: "intra_op_thread_count" value: { string_value: "2" } }
+                parameters { key: "execution_mode" value: { string_value: "1" } }
+                parameters { key: "enable_mem_pattern" value: { string_value: "off" } }
+                """),
+            []);
+        var settings = RuntimeSettings.From(config, new SessionsOptions());
+
+        settings.Should().BeEquivalentTo(new { IntraOpThreads = 2, ParallelExecution = true, MemoryPattern = false, IntraOpWithinBudget = true });
+        var bad = () => ModelConfigReader.ParsePbtxt(
+            Encoding.UTF8.GetBytes("""parameters { key: "execution_mode" value: { string_value: "parallel" } }"""), []);
+        bad.Should().Throw<ModelConfigException>().Which.Message.Should().StartWith("config.pbtxt: parameters.execution_mode must be");
+    }
 }

@@ -7,7 +7,7 @@ using MaaS.Server.Tests.Infrastructure;
 namespace MaaS.Server.Tests;
 
 /// <summary>
-/// Bad input for the datatypes and layouts only the zoo has (BOOL, UINT8, INT32, BYTES, FP16, no batch axis):
+/// Bad input for the datatypes and layouts only the zoo has (every integer type's range, BOOL, BYTES, FP16, no batch axis):
 /// a 400 whose error names the input and what was expected, and the server keeps serving.
 /// </summary>
 [Collection(ZooGroup.Name)]
@@ -23,6 +23,14 @@ public sealed class ZooBadInputTests(ZooApplication app)
     [InlineData("multi_io", "c", "[2,3,-4,5,7,3000000000]", "data element 5 (3000000000) is out of range for INT32")]
     [InlineData("multi_io", "c", "[2,3,-4,5,7,1.0]", "data element 5 is 1.0; expected an integer")]
     [InlineData("multi_io", "b", "[1,2,3,4,5,6,7,8,\"9\"]", "data element 8 is a string; expected a number")]
+    [InlineData("all_types_no_fp16", "i8", "[-128,-127,0,1,126,128]", "data element 5 (128) is out of range for INT8")]
+    [InlineData("all_types_no_fp16", "i16", "[-32769,-32767,0,1,32766,32767]", "data element 0 (-32769) is out of range for INT16")]
+    [InlineData("all_types_no_fp16", "u16", "[0,1,2,32767,65534,65536]", "data element 5 (65536) is out of range for UINT16")]
+    [InlineData("all_types_no_fp16", "u32", "[0,1,2,2147483647,4294967294,4294967296]", "data element 5 (4294967296) is out of range for UINT32")]
+    [InlineData("all_types_no_fp16", "u64", "[-1,1,2,9223372036854775807,18446744073709551614,18446744073709551615]", "data element 0 (-1) is out of range for UINT64")]
+    [InlineData("all_types_no_fp16", "u64", "[0,1,2,9223372036854775807,18446744073709551614,18446744073709551616]", "data element 5 (18446744073709551616) is out of range for UINT64")]
+    [InlineData("all_types_no_fp16", "f32", "[3.5e38,0,0,0,0,0]", "data element 0 (3.5e38) is out of range for FP32")]
+    [InlineData("all_types_no_fp16", "f64", "[1e309,0,0,0,0,0]", "data element 0 (1e309) is out of range for FP64")]
     [InlineData("strings", "text", "[\"hello\",42,\"\"]", "data element 1 is 42; expected a string")]
     [InlineData("strings", "text", "[\"hello\",null,\"\"]", "data element 1 is null; expected a string")]
     public async Task InferV2Json_ValueNotOfInputDatatype_Returns400NamingElement(string model, string input, string data, string error)

@@ -8,16 +8,18 @@ using MaaS.Server.Tests.Infrastructure;
 namespace MaaS.Server.Tests;
 
 /// <summary>
-/// The zoo (tests/fixtures/zoo): several inputs and outputs, integer, BOOL, FP16 and BYTES tensors, models without a
+/// The zoo (tests/fixtures/zoo): several inputs and outputs, every datatype (all_types, at each type's limits), models without a
 /// batch axis and a rank-0 output, each against its reference over V2 JSON, V2 binary and KServe V1.
 /// </summary>
 [Collection(ZooGroup.Name)]
 public sealed class ZooReferenceTests(ZooApplication app)
 {
-    public static TheoryData<string> AllModels => ["multi_io", "int_types", "no_batch", "no_batch_inferred", "seq_mask", "fp16", "strings", "scalar_out"];
+    public static TheoryData<string> AllModels =>
+        ["multi_io", "int_types", "no_batch", "no_batch_inferred", "seq_mask", "fp16", "strings", "scalar_out", "all_types", "all_types_no_fp16"];
 
-    // FP16 has no JSON form in V2 (Triton refuses it): see the fp16 tests below.
-    public static TheoryData<string> JsonModels => ["multi_io", "int_types", "no_batch", "no_batch_inferred", "seq_mask", "strings", "scalar_out"];
+    // FP16 has no JSON form in V2 (Triton refuses it): see the fp16 tests below, and all_types with FP16 as binary.
+    public static TheoryData<string> JsonModels =>
+        ["multi_io", "int_types", "no_batch", "no_batch_inferred", "seq_mask", "strings", "scalar_out", "all_types_no_fp16"];
 
     [Theory]
     [MemberData(nameof(JsonModels))]
@@ -32,6 +34,39 @@ public sealed class ZooReferenceTests(ZooApplication app)
         var reply = await InferReply.ReadAsync(response);
         reply.Json.GetProperty("model_name").GetString().Should().Be(model);
         reply.Json.GetProperty("model_version").GetString().Should().Be("1");
+        reply.Outputs.Should().HaveCount(reference.Outputs.Count);
+        foreach (var expected in reference.Outputs)
+        {
+            reply.ShouldMatch(expected, TensorValues.Tolerance(expected.Datatype));
+        }
+    }
+
+    [Fact]
+    public async Task InferV2_AllTypesJsonWithFp16AsBinary_MatchesReferenceOutputs()
+    {
+        // Every datatype at its limits in one request: FP16 (input and output) binary, as V2 requires, the rest JSON.
+        var reference = ReferenceCase.Zoo("all_types");
+        var fp16 = reference.Inputs.Single(input => input.Datatype == "FP16");
+        var blob = TensorValues.ToBinary(fp16);
+        var header = new JsonObject
+        {
+            ["inputs"] = new JsonArray(reference.Inputs.Select(input => (JsonNode)(input == fp16
+                ? V2Requests.BinaryInput(input.Name, input.Datatype, input.Shape, blob.Length)
+                : V2Requests.JsonInput(input))).ToArray()),
+            ["outputs"] = new JsonArray(reference.Outputs.Select(output => (JsonNode)new JsonObject
+            {
+                ["name"] = output.Name,
+                ["parameters"] = new JsonObject { ["binary_data"] = output.Datatype == "FP16" },
+            }).ToArray()),
+        };
+        using var client = await app.CreateReadyClientAsync();
+        using var request = V2Requests.Binary(V2Requests.InferUri("all_types"), header, [blob]);
+
+        using var response = await client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var reply = await InferReply.ReadAsync(response);
+        reply.Binary.Keys.Should().Equal("f16_out");
         reply.Outputs.Should().HaveCount(reference.Outputs.Count);
         foreach (var expected in reference.Outputs)
         {

@@ -65,10 +65,25 @@ internal sealed partial class ModelConfigValidator
             }
         }
 
+        Parameters(config);
+    }
+
+    /// <summary>
+    /// <c>parameters</c>: those Triton's ONNX Runtime backend reads as session options are checked and applied (unless a
+    /// key of ours in <c>optimization</c> says otherwise); every other one is reported as ignored, as the server reads none.
+    /// </summary>
+    private void Parameters(ModelConfig config)
+    {
         foreach (var (key, parameter) in config.Parameters ?? [])
         {
             SortKeys(Entry(parameter, $"parameters.{key}").Unknown, $"parameters.{key}", TritonConfigKeys.None, typeof(ModelParameterConfig));
+            if (!OnnxRuntimeParameters.IsApplied(key, config.Optimization))
+            {
+                _config.Ignored[$"parameters.{key}"] = JsonSerializer.SerializeToElement(parameter, RepositoryJsonContext.Default.ModelParameterConfig);
+            }
         }
+
+        OnnxRuntimeParameters.Read(config.Parameters);
     }
 
     private void Tensors(List<TensorConfig>? tensors, string section)

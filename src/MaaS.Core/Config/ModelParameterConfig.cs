@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace MaaS.Core.Config;
 
-/// <summary>One <c>parameters</c> value, Triton's <c>{"string_value": "…"}</c>; accepted and shown, not applied.</summary>
+/// <summary>
+/// One <c>parameters</c> value, Triton's <c>{"string_value": "…"}</c>: applied when Triton's ONNX Runtime backend reads
+/// it as a session option (<see cref="OnnxRuntimeParameters"/>), else accepted, shown and reported as ignored.
+/// </summary>
 public sealed record ModelParameterConfig
 {
     [JsonPropertyName("string_value")]

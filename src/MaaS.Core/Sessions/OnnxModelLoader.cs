@@ -221,6 +221,7 @@ internal sealed partial class OnnxModelLoader(
             },
             EnableMemoryPattern = settings.MemoryPattern,
             EnableCpuMemArena = settings.CpuMemArena,
+            ExecutionMode = settings.ParallelExecution ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
         };
         if (globalThreadPool)
         {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -106,15 +107,17 @@ public static class TensorValues
 
     /// <summary>
     /// Asserts that <paramref name="actual"/> holds the reference's elements: within <paramref name="tolerance"/> for
-    /// floating types, exactly for integers, booleans and strings.
+    /// floating types, exactly for integers, booleans and strings. Floating values are compared at the datatype's own
+    /// precision, so that a JSON number in shortest form (3.4028235E+38 for FP32's largest value) matches the
+    /// reference's exact double (3.4028234663852886e+38).
     /// </summary>
     public static void ShouldMatch(this IReadOnlyList<object> actual, ReferenceTensor expected, double tolerance)
     {
         var reference = Of(expected);
         if (IsFloating(expected.Datatype))
         {
-            actual.Select(Convert.ToDouble).Should().Equal(
-                reference.Cast<double>(),
+            actual.Select(value => AtPrecision(Convert.ToDouble(value, CultureInfo.InvariantCulture), expected.Datatype)).Should().Equal(
+                reference.Cast<double>().Select(value => AtPrecision(value, expected.Datatype)),
                 (a, e) => Math.Abs(a - e) <= tolerance,
                 "output '{0}' should match the reference within {1}",
                 expected.Name,
@@ -125,6 +128,13 @@ public static class TensorValues
             actual.Should().Equal(reference, "output '{0}' should equal the reference exactly", expected.Name);
         }
     }
+
+    private static double AtPrecision(double value, string datatype) => datatype switch
+    {
+        "FP32" => (float)value,
+        "FP16" => (double)(Half)value,
+        _ => value,
+    };
 
     /// <summary>Absolute tolerance against the reference: 1e-4, or 1e-2 for half precision.</summary>
     public static double Tolerance(string datatype) => datatype is "FP16" or "BF16" ? 1e-2 : 1e-4;

@@ -5,11 +5,12 @@ using MaaS.Core.Inference;
 using MaaS.Core.Registry;
 using MaaS.Server.Endpoints.V2;
 using MaaS.Server.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace MaaS.Server.Endpoints.Grpc;
 
 /// <summary>ModelInfer and ModelStreamInfer: the HTTP infer route's pipeline with gRPC's request and answer.</summary>
-internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits limits)
+internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits limits, IOptions<GrpcOptions> options)
 {
     /// <summary>
     /// Takes a slot of the server-wide limits (MaaS:Limits:MaxInFlight, MaxQueued) here rather than in the rate-limiting
@@ -19,52 +20,51 @@ internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits 
     {
         using var permit = await limits.Limiter.AcquireAsync(1, context.CancellationToken);
         return permit.IsAcquired
-            ? await RunAsync(message, context)
+            ? await RunAsync(message, context.GetHttpContext(), context.CancellationToken)
             : throw new RpcException(new Status(StatusCode.Unavailable, limits.Reject()));
     }
 
-    private async Task<ModelInferResponse> RunAsync(ModelInferRequest message, ServerCallContext context)
+    /// <summary>
+    /// Runs up to MaaS:Grpc:StreamMaxInFlight requests of the stream at once and answers them in the order sent
+    /// (<see cref="GrpcInferStream"/>). A request that fails gets its error in error_message, with its id, and the stream
+    /// goes on, as Triton's does. Each request takes a slot of the server-wide limits (MaaS:Limits:MaxInFlight, MaxQueued)
+    /// while it runs, like a ModelInfer call; the whole stream holds none.
+    /// </summary>
+    public Task StreamAsync(
+        IAsyncStreamReader<ModelInferRequest> requests, IServerStreamWriter<ModelStreamInferResponse> responses, ServerCallContext context) =>
+        GrpcInferStream.RunAsync(requests, responses, context, options.Value.StreamMaxInFlight, AnswerAsync);
+
+    private async Task<ModelInferResponse> RunAsync(ModelInferRequest message, HttpContext? call, CancellationToken cancellationToken)
     {
         var exchange = new Exchange(message);
         var version = GrpcVersion.Parse(message.ModelVersion, message.Parameters);
-        await pipeline.RunAsync(context.GetHttpContext(), message.ModelName, version.Number, version.Label, exchange, context.CancellationToken);
+        await pipeline.RunAsync(call, message.ModelName, version.Number, version.Label, exchange, cancellationToken);
         return exchange.Response!;
     }
 
-    /// <summary>
-    /// Answers each request of the stream in turn. A request that fails gets its error in error_message and the
-    /// stream goes on, as Triton's does. Each request takes a slot of the server-wide limits (MaaS:Limits:MaxInFlight,
-    /// MaxQueued) while it runs, like a ModelInfer call; the whole stream holds none.
-    /// </summary>
-    public async Task StreamAsync(
-        IAsyncStreamReader<ModelInferRequest> requests, IServerStreamWriter<ModelStreamInferResponse> responses, ServerCallContext context)
+    private async Task<ModelStreamInferResponse> AnswerAsync(ModelInferRequest message, CancellationToken cancellationToken)
     {
-        var cancellationToken = context.CancellationToken;
-        while (await requests.MoveNext(cancellationToken))
-        {
-            var answer = await AnswerAsync(requests.Current, context);
-            await responses.WriteAsync(answer, cancellationToken);
-        }
-    }
-
-    private async Task<ModelStreamInferResponse> AnswerAsync(ModelInferRequest message, ServerCallContext context)
-    {
-        using var permit = await limits.Limiter.AcquireAsync(1, context.CancellationToken);
+        using var permit = await limits.Limiter.AcquireAsync(1, cancellationToken);
         if (!permit.IsAcquired)
         {
-            return new ModelStreamInferResponse { ErrorMessage = limits.Reject() };
+            return Error(message, limits.Reject());
         }
 
         try
         {
-            return new ModelStreamInferResponse { InferResponse = await RunAsync(message, context) };
+            // The stream records the served model and version itself: its requests run at once on one HttpContext.
+            return new ModelStreamInferResponse { InferResponse = await RunAsync(message, null, cancellationToken) };
         }
         catch (ServingException ex)
         {
             GrpcErrorInterceptor.Count(ex, limits);
-            return new ModelStreamInferResponse { ErrorMessage = ex.Message };
+            return Error(message, ex.Message);
         }
     }
+
+    /// <summary>A failed request's answer carries its id, as Triton's does, so that a client tells which one failed.</summary>
+    private static ModelStreamInferResponse Error(ModelInferRequest message, string error) =>
+        new() { ErrorMessage = error, InferResponse = new ModelInferResponse { Id = message.Id } };
 
     private sealed class Exchange(ModelInferRequest message) : IInferExchange
     {

@@ -16,4 +16,12 @@ internal sealed class GrpcOptions
     /// </summary>
     [Range(0, 65535)]
     public int Port { get; set; } = DefaultPort;
+
+    /// <summary>
+    /// How many requests of one ModelStreamInfer call run at once, counting those whose answer waits to be written.
+    /// With that many outstanding, the server reads no further request from the stream until the oldest is answered,
+    /// which holds the client back (HTTP/2 flow control) instead of queueing without bound. Default 16; 1 to 1024.
+    /// </summary>
+    [Range(1, 1024)]
+    public int StreamMaxInFlight { get; set; } = 16;
 }

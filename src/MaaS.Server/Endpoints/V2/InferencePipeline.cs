@@ -13,13 +13,17 @@ namespace MaaS.Server.Endpoints.V2;
 /// </summary>
 internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatistics statistics, Telemetry telemetry, TimeProvider time)
 {
+    /// <remarks>
+    /// <c>context</c> records the served model and version for the request log; it is null when the caller records them
+    /// itself (a gRPC stream runs several requests at once on one call, and HttpContext is not thread-safe).
+    /// </remarks>
     public async Task RunAsync<TExchange>(
-        HttpContext context, string modelName, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
+        HttpContext? context, string modelName, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
         where TExchange : IInferExchange
     {
-        context.SetServedModel(modelName);
+        context?.SetServedModel(modelName);
         var (number, signature) = cache.Resolve(modelName, version, label);
-        context.SetServedVersion(number);
+        context?.SetServedVersion(number);
         var tracker = statistics.Start(modelName, number);
         InferRequest? request = null;
         try
@@ -30,7 +34,8 @@ internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatist
             if (!ReferenceEquals(lease.Model.Signature, signature))
             {
                 // Loaded again since, or the latest or the label moved on: decode for the version that will run it.
-                context.SetServedVersion(tracker.Version = lease.VersionNumber);
+                tracker.Version = lease.VersionNumber;
+                context?.SetServedVersion(lease.VersionNumber);
                 signature = lease.Model.Signature;
                 request.Dispose();
                 request = null;
