@@ -14,6 +14,12 @@ public sealed class InferRequest : IDisposable
     /// <summary>The request parameter <c>timeout</c> in microseconds; 0 (absent) = the model's queue policy decides.</summary>
     public long TimeoutMicroseconds { get; set; }
 
+    /// <summary>
+    /// The request's <c>"parameters"</c> object as sent (UTF-8 JSON), kept only when the reader was asked to keep it
+    /// (explanations); null otherwise or when the request has none.
+    /// </summary>
+    public byte[]? ParametersJson { get; set; }
+
     /// <summary>Outputs in response order; every model output when the client named none.</summary>
     public List<RequestedOutput> Outputs { get; } = [];
 

@@ -16,7 +16,12 @@ public static partial class InferRequestReader
     /// <param name="json">The JSON header (the whole body when the request has no binary part).</param>
     /// <param name="binary">The bytes after the header: binary inputs back to back, in the order of the inputs that declare them.</param>
     /// <param name="signature">The model version the request is for.</param>
-    public static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlyMemory<byte> binary, ModelSignature signature)
+    /// <param name="keepParameters">
+    /// Accept structured request parameter values (objects, arrays, null), which plain inference refuses, and keep a copy
+    /// of the whole <c>"parameters"</c> object in <see cref="InferRequest.ParametersJson"/> for the caller to read
+    /// (explanations take their method, target and baseline from it).
+    /// </param>
+    public static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlyMemory<byte> binary, ModelSignature signature, bool keepParameters = false)
     {
         var request = new InferRequest();
         try
@@ -40,7 +45,12 @@ public static partial class InferRequestReader
                 else if (reader.ValueTextEquals("parameters"u8))
                 {
                     reader.Read();
-                    ReadRequestParameters(ref reader, request, ref state);
+                    var start = (int)reader.TokenStartIndex;
+                    ReadRequestParameters(ref reader, request, ref state, keepParameters);
+                    if (keepParameters)
+                    {
+                        request.ParametersJson = json[start..(int)reader.BytesConsumed].ToArray();
+                    }
                 }
                 else if (reader.ValueTextEquals("inputs"u8))
                 {
@@ -125,7 +135,7 @@ public static partial class InferRequestReader
         return reader.TokenType == JsonTokenType.PropertyName;
     }
 
-    private static void ReadRequestParameters(ref Utf8JsonReader reader, InferRequest request, ref ParseState state)
+    private static void ReadRequestParameters(ref Utf8JsonReader reader, InferRequest request, ref ParseState state, bool structured)
     {
         ExpectObject(ref reader, "\"parameters\"");
         while (NextProperty(ref reader))
@@ -139,6 +149,12 @@ public static partial class InferRequestReader
 
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray or JsonTokenType.Null)
             {
+                if (structured)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
                 throw ServingException.Invalid($"parameter '{key}' has invalid type; expected a string, number or boolean");
             }
 

@@ -1,3 +1,5 @@
+using MaaS.Core.Explain;
+
 namespace MaaS.Server.Hosting;
 
 internal static class EndpointServiceExtensions
@@ -12,6 +14,8 @@ internal static class EndpointServiceExtensions
         });
         services.AddSingleton<Metrics.InferenceStatistics>();
         services.AddSingleton<Endpoints.V2.InferencePipeline>();
+        services.AddSingleton<Endpoints.V2.ExplainPipeline>();
+        services.AddMaaSExplain();
         services.AddSingleton<Metrics.HttpRequestMetrics>();
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(SwaggerSetup.Configure);

@@ -30,6 +30,7 @@ internal static class InferenceV2Endpoints
                 .RequireInferenceLimits();
         }
 
+        group.MapExplainV2();
         return group;
     }
 
@@ -56,7 +57,7 @@ internal static class InferenceV2Endpoints
     }
 
     /// <summary>The JSON header's length; null without the header (the body is all JSON); 0 for a raw binary body.</summary>
-    private static int? ReadHeaderLength(HttpRequest request, int bodyLength)
+    internal static int? ReadHeaderLength(HttpRequest request, int bodyLength)
     {
         var header = request.Headers[HeaderLengthHeader];
         if (header.Count == 0)

@@ -1,0 +1,36 @@
+namespace MaaS.Core.Explain;
+
+/// <summary>Attributions of one input: its name and shape, one value per element (over every row of the request).</summary>
+public sealed record Attribution(string Name, long[] Shape, float[] Values);
+
+/// <summary>What an explanation found, ready to encode as a V2 or V1 answer.</summary>
+public sealed record Explanation
+{
+    public required ExplainMethod Method { get; init; }
+
+    /// <summary>The output explained, and the element of its row explained for each request row.</summary>
+    public required string TargetOutput { get; init; }
+
+    public required long[] TargetIndex { get; init; }
+
+    /// <summary>f(x): the target for each row as sent.</summary>
+    public required double[] Prediction { get; init; }
+
+    /// <summary>f(baseline): the target for each row with every attributed feature set to the baseline.</summary>
+    public required double[] BaselinePrediction { get; init; }
+
+    /// <summary>Forward passes (rows) run.</summary>
+    public required int Evaluations { get; init; }
+
+    /// <summary>One per attributed input, in the request's input order.</summary>
+    public required IReadOnlyList<Attribution> Attributions { get; init; }
+
+    /// <summary>Inputs not attributed (integer and boolean inputs, the mask), kept as sent in every evaluation.</summary>
+    public required IReadOnlyList<string> HeldFixed { get; init; }
+
+    /// <summary>"exact" or "kernel" for Shapley values; null for the other methods.</summary>
+    public string? Estimator { get; init; }
+
+    /// <summary>KernelSHAP coalitions sampled per row; null when not sampled.</summary>
+    public int? Samples { get; init; }
+}
