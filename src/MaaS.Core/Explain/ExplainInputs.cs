@@ -16,6 +16,8 @@ internal sealed class ExplainInputs
         Batched = signature.MaxBatchSize > 0;
         Rows = checked((int)signature.RowsOf(request));
         Inputs = request.Inputs;
+        Priority = request.Priority;
+        TimeoutMicroseconds = request.TimeoutMicroseconds;
         RowShapes = new long[Inputs.Count][];
         RowElements = new int[Inputs.Count];
         _baselines = new byte[Inputs.Count][];
@@ -42,6 +44,11 @@ internal sealed class ExplainInputs
     public bool Batched { get; }
 
     public int Rows { get; }
+
+    /// <summary>The client's <c>priority</c> and <c>timeout</c>, which every run of the explanation keeps.</summary>
+    public long Priority { get; }
+
+    public long TimeoutMicroseconds { get; }
 
     public IReadOnlyList<InferInput> Inputs { get; }
 

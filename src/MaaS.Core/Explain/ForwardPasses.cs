@@ -65,7 +65,7 @@ internal sealed class ForwardPasses(OnnxModel model, ExplainInputs inputs, strin
 
     private InferRequest Build(IReadOnlyList<Evaluation> evaluations, int start, int count)
     {
-        var request = new InferRequest();
+        var request = new InferRequest { Priority = inputs.Priority, TimeoutMicroseconds = inputs.TimeoutMicroseconds };
         try
         {
             var buffers = new TensorBuffer[inputs.Inputs.Count];

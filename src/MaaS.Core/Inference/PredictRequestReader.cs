@@ -15,7 +15,10 @@ namespace MaaS.Core.Inference;
 /// </summary>
 public static class PredictRequestReader
 {
-    public static InferRequest Read(ReadOnlySpan<byte> json, ModelSignature signature)
+    /// <param name="json">The request body.</param>
+    /// <param name="signature">The model version the request is for.</param>
+    /// <param name="keepParameters">Keep the body's <c>"parameters"</c> object in <see cref="InferRequest.ParametersJson"/> (<c>:explain</c> reads it).</param>
+    public static InferRequest Read(ReadOnlySpan<byte> json, ModelSignature signature, bool keepParameters = false)
     {
         InferRequest? request = new();
         try
@@ -42,6 +45,13 @@ public static class PredictRequestReader
             }
 
             CheckBatch(request, signature);
+            if (keepParameters && root.TryGetProperty("parameters", out var parameters))
+            {
+                request.ParametersJson = parameters.ValueKind == JsonValueKind.Object
+                    ? System.Text.Encoding.UTF8.GetBytes(parameters.GetRawText())
+                    : throw ServingException.Invalid("\"parameters\" must be a JSON object");
+            }
+
             foreach (var spec in signature.Outputs)
             {
                 request.Outputs.Add(new RequestedOutput(spec.Name, Binary: false));

@@ -73,6 +73,26 @@ public sealed class ZooExplainTests(ZooApplication app)
     }
 
     [Fact]
+    public async Task Shapley_ModelWithoutBatchDim_RunsOneEvaluationPerCallAndAddsUp()
+    {
+        // no_batch: x FP32 [2,3] -> y FP32 [3,2], max_batch_size 0: the whole tensor is one row of 6 features.
+        var reference = ReferenceCase.Zoo("no_batch");
+        using var client = await app.CreateReadyClientAsync();
+
+        var explained = await ExplainRequests.PostAsync(client, "no_batch", ExplainRequests.Body(reference, new JsonObject
+        {
+            ["target"] = new JsonObject { ["index"] = 4 },
+        }));
+
+        explained.Evaluations.Should().Be(64);
+        explained.Parameters.GetProperty("target").GetProperty("index")[0].GetInt64().Should().Be(4);
+        explained.Prediction.Should().ContainSingle().Which.Should().BeApproximately(ExplainRequests.Floats(reference.Outputs[0].Data)[4], 1e-5);
+        explained.Output("x").GetProperty("shape").EnumerateArray().Select(dim => dim.GetInt64()).Should().Equal(2, 3);
+        explained.Attributions("x").Should().Equal([0, 0, 2 * 3.5, 0, 0, 0], "y[2,0] = 2 x[0,2] + 1 depends on x[0,2] (3.5) alone");
+        explained.ShouldBeAdditive(1e-4);
+    }
+
+    [Fact]
     public async Task Occlusion_PixelModel_PutsAllAttributionOnTheKnownPixels()
     {
         var reference = ReferenceCase.Zoo("pixels");

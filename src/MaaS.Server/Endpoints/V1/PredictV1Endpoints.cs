@@ -24,6 +24,7 @@ internal static class PredictV1Endpoints
             .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable)
             .RequireInferenceLimits();
+        group.MapExplainV1();
         return group;
     }
 
