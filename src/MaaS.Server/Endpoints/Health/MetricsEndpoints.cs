@@ -58,6 +58,10 @@ internal static class MetricsEndpoints
         Family(text, "nv_inference_compute_input_duration_us", "counter", "Cumulative input decoding and preparation time, microseconds.", stats, s => Micro(s.Stats.ComputeInput));
         Family(text, "nv_inference_compute_infer_duration_us", "counter", "Cumulative model execution time, microseconds.", stats, s => Micro(s.Stats.ComputeInfer));
         Family(text, "nv_inference_compute_output_duration_us", "counter", "Cumulative output preparation and encoding time, microseconds.", stats, s => Micro(s.Stats.ComputeOutput));
+        Family(text, "maas_explain_request_success", "counter", "Successful explanation requests (/explain, :explain).", stats, s => s.Stats.ExplainSuccess.Count);
+        Family(text, "maas_explain_request_failure", "counter", "Failed explanation requests.", stats, s => s.Stats.ExplainFail.Count);
+        Family(text, "maas_explain_request_duration_us", "counter", "Cumulative end-to-end time of successful explanations, microseconds.", stats, s => Micro(s.Stats.ExplainSuccess));
+        Family(text, "maas_explain_evaluation_count", "counter", "Forward passes (rows) run by successful explanations.", stats, s => s.Stats.ExplainEvaluations);
         Family(text, "nv_inference_pending_request_count", "gauge", "Requests waiting for a model instance, not yet executing.", stats, s => s.Version.QueuedRequests);
         Header(text, "nv_model_load_duration_secs", "gauge", "Time to load the model version (sessions and warmup), seconds.");
         foreach (var (model, version, _) in stats.Where(s => s.Version.Durations is not null))

@@ -2,6 +2,7 @@ using MaaS.Core.Explain;
 using MaaS.Core.Inference;
 using MaaS.Core.Registry;
 using MaaS.Server.Hosting;
+using MaaS.Server.Hosting.Metrics;
 
 namespace MaaS.Server.Endpoints.V2;
 
@@ -10,7 +11,7 @@ namespace MaaS.Server.Endpoints.V2;
 /// lease and decode-again-when-the-version-moved, then the <see cref="Explainer"/>, whose perturbed rows run through the
 /// leased version's own sessions or batcher, and the protocol's writer while the lease is held.
 /// </summary>
-internal sealed class ExplainPipeline(LoadedModelCache cache, Explainer explainer, Telemetry telemetry)
+internal sealed class ExplainPipeline(LoadedModelCache cache, Explainer explainer, InferenceStatistics statistics, Telemetry telemetry)
 {
     public async Task RunAsync(
         HttpContext context, string modelName, long? version, string? label, Func<ModelSignature, InferRequest> decode,
@@ -19,6 +20,7 @@ internal sealed class ExplainPipeline(LoadedModelCache cache, Explainer explaine
         context.SetServedModel(modelName);
         var (number, signature) = cache.Resolve(modelName, version, label);
         context.SetServedVersion(number);
+        var tracker = statistics.StartExplain(modelName, number);
         InferRequest? request = null;
         try
         {
@@ -27,7 +29,7 @@ internal sealed class ExplainPipeline(LoadedModelCache cache, Explainer explaine
             if (!ReferenceEquals(lease.Model.Signature, signature))
             {
                 // As for inference: the version changed between decode and lease, so decode for the one that will run it.
-                context.SetServedVersion(lease.VersionNumber);
+                context.SetServedVersion(tracker.Version = lease.VersionNumber);
                 request.Dispose();
                 request = null;
                 request = Decode(decode, lease.Model.Signature, modelName, lease.VersionNumber);
@@ -46,6 +48,12 @@ internal sealed class ExplainPipeline(LoadedModelCache cache, Explainer explaine
             {
                 await write(explanation, request, lease);
             }
+
+            tracker.Succeeded(explanation.Evaluations);
+        }
+        catch (Exception) when (tracker.Failed())
+        {
+            throw;
         }
         finally
         {

@@ -31,6 +31,9 @@ internal sealed class InferenceStatistics
     /// <summary>Starts timing a request to <paramref name="modelName"/> v<paramref name="version"/> (its body already read).</summary>
     public InferenceTracker Start(string modelName, long version) => new(this, modelName, version, Stopwatch.GetTimestamp());
 
+    /// <summary>Starts timing an explanation of <paramref name="modelName"/> v<paramref name="version"/>.</summary>
+    public ExplainTracker StartExplain(string modelName, long version) => new(this, modelName, version, Stopwatch.GetTimestamp());
+
     internal long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     internal static string FailureReason(Exception exception) => exception switch
@@ -69,6 +72,22 @@ internal sealed class InferenceTracker(InferenceStatistics statistics, string mo
     {
         statistics.For(modelName, Version)
             .RecordFailure(Stopwatch.GetElapsedTime(started), InferenceStatistics.FailureReason(exception));
+        return false;
+    }
+}
+
+/// <summary>One explanation's outcome, counted in the version's explain series.</summary>
+internal sealed class ExplainTracker(InferenceStatistics statistics, string modelName, long version, long started)
+{
+    /// <summary>The version the explanation is counted for: the one it was decoded for, until it runs on another.</summary>
+    public long Version { get; set; } = version;
+
+    public void Succeeded(int evaluations) => statistics.For(modelName, Version).RecordExplanation(Stopwatch.GetElapsedTime(started), evaluations);
+
+    /// <summary>For an exception filter: records the failure and returns false, so the exception goes on unhandled here.</summary>
+    public bool Failed()
+    {
+        statistics.For(modelName, Version).ExplainFail.Add(Stopwatch.GetElapsedTime(started));
         return false;
     }
 }

@@ -7,6 +7,7 @@ namespace MaaS.Server.Hosting.Metrics;
 internal sealed class VersionStatistics
 {
     private long _inferenceCount;
+    private long _explainEvaluations;
     private long _executionCount;
     private long _lastInferenceMs;
 
@@ -69,6 +70,20 @@ internal sealed class VersionStatistics
         RequestLatency.Observe(request);
         QueueLatency.Observe(run.Queue);
         ComputeLatency.Observe(input + run.ComputeInfer + output);
+    }
+
+    /// <summary>Explanations: their own series, apart from inference (their forward passes are not counted as inferences).</summary>
+    public DurationStat ExplainSuccess { get; } = new();
+
+    public DurationStat ExplainFail { get; } = new();
+
+    /// <summary>Forward passes (rows) run by successful explanations.</summary>
+    public long ExplainEvaluations => Interlocked.Read(ref _explainEvaluations);
+
+    public void RecordExplanation(TimeSpan request, int evaluations)
+    {
+        ExplainSuccess.Add(request);
+        Interlocked.Add(ref _explainEvaluations, evaluations);
     }
 
     public void RecordFailure(TimeSpan request, string reason)
