@@ -20,6 +20,21 @@ internal sealed class SwaggerExamples : IOperationFilter
 
     private const string PredictExample = """{ "instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4]] }""";
 
+    // mlp has 4 features: exact Shapley values (2^4 = 16 forward passes per row) of class 2's logit.
+    private const string ExplainExample = """
+        {
+          "id": "explain-1",
+          "inputs": [
+            { "name": "input", "datatype": "FP32", "shape": [1, 4], "data": [[6.7, 3.1, 4.4, 1.4]] }
+          ],
+          "parameters": { "method": "shapley", "target": { "output": "logits", "index": 2 }, "baseline": "zeros" }
+        }
+        """;
+
+    private const string ExplainV1Example = """
+        { "instances": [[6.7, 3.1, 4.4, 1.4]], "parameters": { "method": "occlusion", "target": { "index": 2 } } }
+        """;
+
     private static readonly (string Name, string Description, string? Pattern)[] RouteBoundParameters =
     [
         ("modelVersion", "Model version, a positive integer.", "^[0-9]+$"),
@@ -75,9 +90,15 @@ internal sealed class SwaggerExamples : IOperationFilter
                 ["application/json"] = new OpenApiMediaType
                 {
                     Schema = context.SchemaGenerator.GenerateSchema(documentation.BodyType, context.SchemaRepository),
-                    Example = JsonNode.Parse(path.EndsWith(":predict", StringComparison.Ordinal) ? PredictExample : InferExample),
+                    Example = JsonNode.Parse(Example(path)),
                 },
             },
         };
     }
+
+    private static string Example(string path) =>
+        path.EndsWith(":predict", StringComparison.Ordinal) ? PredictExample
+        : path.EndsWith(":explain", StringComparison.Ordinal) ? ExplainV1Example
+        : path.EndsWith("/explain", StringComparison.Ordinal) ? ExplainExample
+        : InferExample;
 }
