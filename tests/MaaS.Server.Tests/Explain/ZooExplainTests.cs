@@ -93,6 +93,44 @@ public sealed class ZooExplainTests(ZooApplication app)
     }
 
     [Fact]
+    public async Task Shapley_MixedInputs_AttributesFloatsInTheirOwnTypesAndHoldsIntegersFixed()
+    {
+        // multi_io: sum (FP64) = a (FP32) + b (FP64); c (INT32) feeds another output. sum[1] of a row is a[1] + b[1].
+        var reference = ReferenceCase.Zoo("multi_io");
+        var a = ExplainRequests.Floats(reference.Inputs.Single(input => input.Name == "a").Data);
+        var b = ExplainRequests.Floats(reference.Inputs.Single(input => input.Name == "b").Data);
+        using var client = await app.CreateReadyClientAsync();
+
+        var explained = await ExplainRequests.PostAsync(client, "multi_io", ExplainRequests.Body(reference, new JsonObject
+        {
+            ["target"] = new JsonObject { ["output"] = "sum", ["index"] = 1 },
+        }));
+
+        explained.HeldFixed.Should().Equal("c");
+        explained.Evaluations.Should().Be(3 * 64, "3 rows of 6 floating-point features");
+        explained.Attributions("a").Should().Equal(a.Select((value, i) => i % 3 == 1 ? value : 0), (actual, expected) => Math.Abs(actual - expected) <= 1e-5);
+        explained.Attributions("b").Should().Equal(b.Select((value, i) => i % 3 == 1 ? value : 0), (actual, expected) => Math.Abs(actual - expected) <= 1e-5);
+        explained.Json.GetProperty("outputs").EnumerateArray().Select(output => output.GetProperty("name").GetString()).Should().Equal("a", "b");
+    }
+
+    [Fact]
+    public async Task Shapley_Fp16ModelOverV1_ReadsAndWritesHalfPrecision()
+    {
+        // fp16: y = 2x in FLOAT16; V1 takes plain numbers for FP16 inputs.
+        using var client = await app.CreateReadyClientAsync();
+
+        using var response = await client.PostAsync(
+            new Uri("/v1/models/fp16:explain", UriKind.Relative),
+            V2Requests.Json("""{"instances": [[0.5, -1.25, 3.0, 100.0]], "parameters": {"target": {"index": 2}}}"""));
+
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, text);
+        var json = JsonDocument.Parse(text).RootElement;
+        json.GetProperty("predictions")[0].GetDouble().Should().Be(6.0);
+        json.GetProperty("explanations")[0].GetProperty("x").EnumerateArray().Select(value => value.GetDouble()).Should().Equal(0, 0, 6, 0);
+    }
+
+    [Fact]
     public async Task Occlusion_PixelModel_PutsAllAttributionOnTheKnownPixels()
     {
         var reference = ReferenceCase.Zoo("pixels");
