@@ -8,7 +8,7 @@ internal static partial class ExplainPlanner
     /// step t to <c>mask_value</c> (integer inputs) or to the baseline (floating-point sequences). The attribution of a
     /// step is spread over its elements of every token input.
     /// </summary>
-    private static ExplainPlan TokenPlan(ExplainInputs inputs, ExplainParameters parameters)
+    private static ExplainPlan TokenPlan(ExplainInputs inputs, ExplainParameters parameters, EvaluationBudget budget)
     {
         if (parameters.TokenInputs.Count == 0)
         {
@@ -50,6 +50,7 @@ internal static partial class ExplainPlanner
             inputs.FillBaseline(mask, 0);
         }
 
+        budget.Require(steps + 2);
         var features = new List<Feature>((int)steps);
         for (var t = 0; t < steps; t++)
         {

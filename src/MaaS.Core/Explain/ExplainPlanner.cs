@@ -6,7 +6,7 @@ internal static partial class ExplainPlanner
     /// <summary>KernelSHAP coalitions per row when the request gives no <c>samples</c>.</summary>
     public const int DefaultSamples = 1024;
 
-    public static ExplainPlan Plan(ExplainInputs inputs, ExplainParameters parameters)
+    public static ExplainPlan Plan(ExplainInputs inputs, ExplainParameters parameters, EvaluationBudget budget)
     {
         SetBaselines(inputs, parameters);
         var method = parameters.Method ?? DefaultMethod(inputs, parameters);
@@ -17,9 +17,9 @@ internal static partial class ExplainPlanner
 
         return method switch
         {
-            ExplainMethod.Tokens => TokenPlan(inputs, parameters),
-            ExplainMethod.Occlusion => OcclusionPlan(inputs, parameters),
-            _ => ShapleyPlan(inputs, parameters),
+            ExplainMethod.Tokens => TokenPlan(inputs, parameters, budget),
+            ExplainMethod.Occlusion => OcclusionPlan(inputs, parameters, budget),
+            _ => ShapleyPlan(inputs, parameters, budget),
         };
     }
 
@@ -81,7 +81,7 @@ internal static partial class ExplainPlanner
                 $"method \"{method}\" attributes floating-point inputs and this request has none ({string.Join(", ", inputs.Inputs.Select(input => $"{input.Name} {input.DataType.ToString().ToUpperInvariant()}"))}); for token ids use method \"tokens\" with \"token_inputs\"");
     }
 
-    private static ExplainPlan ShapleyPlan(ExplainInputs inputs, ExplainParameters parameters)
+    private static ExplainPlan ShapleyPlan(ExplainInputs inputs, ExplainParameters parameters, EvaluationBudget budget)
     {
         var attributed = AttributedFloats(inputs, "shapley");
         if (parameters.Stride is not null)
@@ -89,46 +89,47 @@ internal static partial class ExplainPlanner
             throw ServingException.Invalid("'stride' applies to occlusion; Shapley features grouped by 'window' do not overlap");
         }
 
-        var features = new List<Feature>();
-        foreach (var k in attributed)
-        {
-            features.AddRange(parameters.Window is null
-                ? FeatureWindows.Elements(k, inputs.RowElements[k])
-                : FeatureWindows.Build(k, inputs.Inputs[k].Name, inputs.RowShapes[k], parameters.Window, parameters.Window));
-        }
-
-        var d = features.Count;
+        // Counted before anything is built: an input of millions of elements is refused, not enumerated.
+        var layouts = parameters.Window is null
+            ? null
+            : attributed.ToDictionary(k => k, k => FeatureWindows.Layout(inputs.Inputs[k].Name, inputs.RowShapes[k], parameters.Window, parameters.Window));
+        var d = attributed.Sum(k => layouts is null ? inputs.RowElements[k] : FeatureWindows.Count(inputs.RowShapes[k], layouts[k]));
         if (d > ShapleyValues.MaxFeatures)
         {
             throw ServingException.Invalid(
                 $"method \"shapley\" handles at most {ShapleyValues.MaxFeatures} features per row and this request has {d}; group elements into features with 'window', or use method \"occlusion\"");
         }
 
-        if (d <= ShapleyValues.MaxExactFeatures)
-        {
-            return new ExplainPlan(ExplainMethod.Shapley, features, [.. attributed], Others(inputs, attributed), 1L << d);
-        }
-
-        var samples = parameters.Samples ?? DefaultSamples;
-        samples += samples % 2;
-        if (samples < 2 * d)
+        var exact = d <= ShapleyValues.MaxExactFeatures;
+        var samples = (parameters.Samples ?? DefaultSamples) + ((parameters.Samples ?? DefaultSamples) % 2);
+        if (!exact && samples < 2 * d)
         {
             throw ServingException.Invalid($"KernelSHAP over {d} features needs at least {2 * d} samples per row; 'samples' is {parameters.Samples}");
         }
 
-        return new ExplainPlan(ExplainMethod.Shapley, features, [.. attributed], Others(inputs, attributed), samples + 2L)
-        {
-            Coalitions = ShapleyValues.SampleCoalitions(d, samples, parameters.Seed),
-        };
-    }
-
-    private static ExplainPlan OcclusionPlan(ExplainInputs inputs, ExplainParameters parameters)
-    {
-        var attributed = AttributedFloats(inputs, "occlusion");
+        var perRow = exact ? 1L << (int)d : samples + 2L;
+        budget.Require(perRow);
         var features = new List<Feature>();
         foreach (var k in attributed)
         {
-            features.AddRange(FeatureWindows.Build(k, inputs.Inputs[k].Name, inputs.RowShapes[k], parameters.Window, parameters.Stride));
+            features.AddRange(layouts is null ? FeatureWindows.Elements(k, inputs.RowElements[k]) : FeatureWindows.Build(k, inputs.RowShapes[k], layouts[k]));
+        }
+
+        return new ExplainPlan(ExplainMethod.Shapley, features, [.. attributed], Others(inputs, attributed), perRow)
+        {
+            Coalitions = exact ? null : ShapleyValues.SampleCoalitions((int)d, samples, parameters.Seed),
+        };
+    }
+
+    private static ExplainPlan OcclusionPlan(ExplainInputs inputs, ExplainParameters parameters, EvaluationBudget budget)
+    {
+        var attributed = AttributedFloats(inputs, "occlusion");
+        var layouts = attributed.ToDictionary(k => k, k => FeatureWindows.Layout(inputs.Inputs[k].Name, inputs.RowShapes[k], parameters.Window, parameters.Stride));
+        budget.Require(attributed.Sum(k => FeatureWindows.Count(inputs.RowShapes[k], layouts[k])) + 2L);
+        var features = new List<Feature>();
+        foreach (var k in attributed)
+        {
+            features.AddRange(FeatureWindows.Build(k, inputs.RowShapes[k], layouts[k]));
         }
 
         return new ExplainPlan(ExplainMethod.Occlusion, features, [.. attributed], Others(inputs, attributed), features.Count + 2L);

@@ -22,16 +22,7 @@ public sealed partial class Explainer(IOptions<ExplainOptions> options)
         ArgumentNullException.ThrowIfNull(parameters);
         var output = TargetOutput(model.Signature, parameters);
         var inputs = new ExplainInputs(model.Signature, request);
-        var plan = ExplainPlanner.Plan(inputs, parameters);
-        var needed = inputs.Rows * plan.PerRow;
-        var budget = options.Value.MaxEvaluations;
-        if (needed > budget)
-        {
-            throw ServingException.Invalid(
-                $"this explanation needs {needed} evaluations ({inputs.Rows} row(s) x {plan.PerRow}), over the server's budget of {budget} (MaaS:Explain:MaxEvaluations); "
-                + "send fewer rows, fewer samples, or a larger window");
-        }
-
+        var plan = ExplainPlanner.Plan(inputs, parameters, new EvaluationBudget(inputs.Rows, options.Value.MaxEvaluations));
         var passes = new ForwardPasses(model, inputs, output);
         var rows = Enumerable.Range(0, inputs.Rows).ToArray();
         var outputRows = await passes.RunAsync([.. rows.Select(row => new Evaluation(row, null))], null, cancellationToken);

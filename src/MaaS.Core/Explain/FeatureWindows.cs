@@ -10,7 +10,8 @@ internal static class FeatureWindows
     /// <summary>Default window: an eighth of each trailing dim, rounded up (at most 8 x 8 windows per row).</summary>
     public const int DefaultFraction = 8;
 
-    public static List<Feature> Build(int input, string name, long[] rowShape, int[]? window, int[]? stride)
+    /// <summary>Each dim's window size and step for a row of <paramref name="rowShape"/> (leading dims: whole).</summary>
+    public static WindowLayout Layout(string name, long[] rowShape, int[]? window, int[]? stride)
     {
         var rank = rowShape.Length;
         var trailing = window is { Length: > 1 } ? window.Length : Math.Min(rank, 2);
@@ -32,9 +33,28 @@ internal static class FeatureWindows
             var dim = (int)rowShape[d];
             var t = d - (rank - trailing);
             sizes[d] = t < 0 ? dim : Math.Min(dim, Pick(window, t, (dim + DefaultFraction - 1) / DefaultFraction));
-            steps[d] = t < 0 ? dim : Pick(stride, t, sizes[d]);
+            steps[d] = t < 0 ? dim : Math.Max(Pick(stride, t, sizes[d]), 1);
         }
 
+        return new WindowLayout(sizes, steps);
+    }
+
+    /// <summary>How many windows <see cref="Build"/> makes, without making them.</summary>
+    public static long Count(long[] rowShape, WindowLayout layout)
+    {
+        long count = 1;
+        for (var d = 0; d < rowShape.Length; d++)
+        {
+            count *= (rowShape[d] + layout.Steps[d] - 1) / layout.Steps[d];
+        }
+
+        return count;
+    }
+
+    public static List<Feature> Build(int input, long[] rowShape, WindowLayout layout)
+    {
+        var (sizes, steps) = (layout.Sizes, layout.Steps);
+        var rank = rowShape.Length;
         var features = new List<Feature>();
         var origin = new int[rank];
         while (true)
@@ -43,7 +63,7 @@ internal static class FeatureWindows
             var d = rank - 1;
             while (d >= 0)
             {
-                origin[d] += Math.Max(steps[d], 1);
+                origin[d] += steps[d];
                 if (origin[d] < rowShape[d])
                 {
                     break;
