@@ -16,18 +16,19 @@ public static partial class InferRequestReader
     /// <param name="json">The JSON header (the whole body when the request has no binary part).</param>
     /// <param name="binary">The bytes after the header: binary inputs back to back, in the order of the inputs that declare them.</param>
     /// <param name="signature">The model version the request is for.</param>
-    /// <param name="keepParameters">
-    /// Accept structured request parameter values (objects, arrays, null), which plain inference refuses, and keep a copy
-    /// of the whole <c>"parameters"</c> object in <see cref="InferRequest.ParametersJson"/> for the caller to read
-    /// (explanations take their method, target and baseline from it).
+    /// <param name="forExplanation">
+    /// Read the request for an explanation: accept structured request parameter values (objects, arrays, null), which
+    /// plain inference refuses, and keep a copy of the whole <c>"parameters"</c> object in
+    /// <see cref="InferRequest.ParametersJson"/>; and since an explanation answers with attributions, not the model's
+    /// outputs, an FP16/BF16 output is not refused for having no JSON form.
     /// </param>
-    public static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlyMemory<byte> binary, ModelSignature signature, bool keepParameters = false)
+    public static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlyMemory<byte> binary, ModelSignature signature, bool forExplanation = false)
     {
         var request = new InferRequest();
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
-            var state = new ParseState(signature);
+            var state = new ParseState(signature) { OutputsUnused = forExplanation };
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 throw ServingException.Invalid("request body must be a JSON object with an \"inputs\" array");
@@ -46,8 +47,8 @@ public static partial class InferRequestReader
                 {
                     reader.Read();
                     var start = (int)reader.TokenStartIndex;
-                    ReadRequestParameters(ref reader, request, ref state, keepParameters);
-                    if (keepParameters)
+                    ReadRequestParameters(ref reader, request, ref state, forExplanation);
+                    if (forExplanation)
                     {
                         request.ParametersJson = json[start..(int)reader.BytesConsumed].ToArray();
                     }
@@ -118,7 +119,7 @@ public static partial class InferRequestReader
         {
             foreach (var spec in signature.Outputs)
             {
-                if (!state.BinaryDataOutput && spec.DataType is TensorDataType.Fp16 or TensorDataType.Bf16)
+                if (!state.BinaryDataOutput && !state.OutputsUnused && spec.DataType is TensorDataType.Fp16 or TensorDataType.Bf16)
                 {
                     throw ServingException.Invalid(
                         $"output '{spec.Name}' is {spec.DataType.ToProtocolName()}, which has no JSON form; request it with \"binary_data\": true, or set the request parameter \"binary_data_output\": true");
@@ -341,6 +342,9 @@ public static partial class InferRequestReader
         public readonly ModelSignature Signature = signature;
         public int BinaryOffset;
         public bool BinaryDataOutput;
+
+        /// <summary>The caller answers with something else than the outputs (an explanation): none is refused for its form.</summary>
+        public bool OutputsUnused;
         public bool SawInputs;
         public long BatchSize = -1;
     }

@@ -19,7 +19,7 @@ public sealed class ExplainerTests : IDisposable
 
     private InferRequest Request(string parameters) => InferRequestReader.Read(
         Encoding.UTF8.GetBytes($$"""{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 8], "data": {{Row}}}], "parameters": {{parameters}}}"""),
-        ReadOnlyMemory<byte>.Empty, _linear.Signature, keepParameters: true);
+        ReadOnlyMemory<byte>.Empty, _linear.Signature, forExplanation: true);
 
     private static Explainer Explainer(int budget = 4096) => new(Options.Create(new ExplainOptions { MaxEvaluations = budget }));
 

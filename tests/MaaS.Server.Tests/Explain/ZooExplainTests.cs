@@ -131,6 +131,28 @@ public sealed class ZooExplainTests(ZooApplication app)
     }
 
     [Fact]
+    public async Task Shapley_Fp16ModelOverV2_NeedsNoBinaryOutputsSinceItAnswersAttributions()
+    {
+        // FP16 has no JSON form in V2, so the input goes binary; the FP16 output is not returned, so it needs no form.
+        using var client = await app.CreateReadyClientAsync();
+        var data = new[] { (Half)0.5, (Half)(-1.25), (Half)3.0, (Half)100.0 }.SelectMany(value => BitConverter.GetBytes(value)).ToArray();
+        var header = new JsonObject
+        {
+            ["inputs"] = new JsonArray(V2Requests.BinaryInput("x", "FP16", [1, 4], data.Length)),
+            ["parameters"] = new JsonObject { ["target"] = new JsonObject { ["index"] = 3 } },
+        };
+        using var request = V2Requests.Binary(ExplainRequests.ExplainUri("fp16"), header, [data]);
+
+        using var response = await client.SendAsync(request);
+
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, text);
+        var explained = new Explained(JsonDocument.Parse(text).RootElement);
+        explained.Attributions("x").Should().Equal(0, 0, 0, 200);
+        explained.Prediction.Should().Equal(200);
+    }
+
+    [Fact]
     public async Task Occlusion_PixelModel_PutsAllAttributionOnTheKnownPixels()
     {
         var reference = ReferenceCase.Zoo("pixels");

@@ -40,7 +40,7 @@ internal static class ExplainV2Endpoints
             modelVersion.Label,
             signature => headerLength == 0
                 ? InferRequestReader.ReadRaw(body.Span, signature)
-                : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature, keepParameters: true),
+                : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature, forExplanation: true),
             (explanation, request, lease) => WriteAsync(context.Response, explanation, request.Id, lease.ModelName, lease.VersionNumber, cancellationToken),
             cancellationToken);
     }
