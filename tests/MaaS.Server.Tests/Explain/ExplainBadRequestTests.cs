@@ -14,6 +14,7 @@ public sealed class ExplainBadRequestTests(ZooApplication app)
     {
         { "linear", """{"method": "lime"}""", "unknown explanation method 'lime'" },
         { "linear", """{"target": {"output": "z"}}""", "unknown target output 'z'; the model's outputs are: y (FP32 [-1])" },
+        { "multi_io", "{}", "target 'output' is required: the model has several outputs: sum (FP64 [-1,3]), prod (INT64 [-1]), flag (BOOL [-1])" },
         { "linear", """{"target": {"index": 1}}""", "target index 1 is out of range: a row of output 'y' has 1 element(s)" },
         { "linear", """{"baseline": [{"name": "x", "shape": [3], "data": [0, 0, 0]}]}""", "baseline 'x' has shape [3]; expected the input's shape [2,8] or one row's shape [8]" },
         { "linear", """{"baseline": [{"name": "w", "shape": [8], "data": [0, 0, 0, 0, 0, 0, 0, 0]}]}""", "baseline for unknown input 'w'" },
