@@ -16,6 +16,7 @@ return args.FirstOrDefault() switch
 {
     "raw" => await RawInferenceCommand.RunAsync(LoadArguments.Parse(args[1..]), Console.In, Console.Out, stop.Token),
     "load" => await LoadCommand.RunAsync(LoadArguments.Parse(args[1..]), Console.In, Console.Out, stop.Token),
+    "optimize-compare" => await OptimizeCompareCommand.RunAsync(LoadArguments.Parse(args[1..]), Console.Out, stop.Token),
     "kestrel" => await BareKestrelEndpoint.RunAsync(LoadArguments.Parse(args[1..]), stop.Token),
     _ => RunCodecBenchmarks(args),
 };
