@@ -206,6 +206,48 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
     }
 
     [Fact]
+    public async Task SecondOptimisationOfTheSameModel_WhileOneRuns_Returns409()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "rnn");
+        using var gated = new GatedTransform();
+        await using var app = WithTransforms(repository.Path, gated);
+        using var client = await app.CreateReadyClientAsync();
+
+        var first = OptimizeAsync(client, "rnn", 2, new JsonObject { ["method"] = "gated" });
+        await gated.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        using var second = await OptimizeAsync(client, "rnn", 1, new JsonObject { ["method"] = "graph" });
+        gated.Release();
+        using var finished = await first;
+
+        second.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await ErrorAsync(second)).Should().Contain("an optimisation of model 'rnn' is already running");
+        finished.StatusCode.Should().Be(HttpStatusCode.Created, await finished.Content.ReadAsStringAsync());
+        (await ReportAsync(finished)).GetProperty("version").GetInt64().Should().Be(3);
+    }
+
+    [Fact]
+    public async Task ClientGoneWhileTheTransformRuns_StopsItAndKeepsNothing()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "rnn");
+        using var gated = new GatedTransform();
+        await using var app = WithTransforms(repository.Path, gated);
+        using var client = await app.CreateReadyClientAsync();
+        var before = RepositoryTree.Capture(repository.Path);
+        using var cancellation = new CancellationTokenSource();
+
+        var call = client.PostAsync(
+            Relative("/v2/repository/models/rnn/versions/2/optimize"), V2Requests.Json("""{"method": "gated"}"""), cancellation.Token);
+        await gated.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await cancellation.CancelAsync();
+
+        await FluentActions.Awaiting(() => call).Should().ThrowAsync<OperationCanceledException>();
+        (await gated.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeTrue("the transform sees the request's cancellation");
+        (await EventuallyAsync(() => Task.FromResult(RepositoryTree.Capture(repository.Path).Entries.SequenceEqual(before.Entries)), TimeSpan.FromSeconds(5)))
+            .Should().BeTrue();
+        RepositoryTree.ShouldBeUnchanged(before);
+    }
+
+    [Fact]
     public async Task RemoteCallerWithoutKey_Returns403()
     {
         using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "rnn");
@@ -283,6 +325,36 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
             File.Copy(file, destinationPath);
             return new TransformOutcome(1, 1, ["copied a different model"]);
         }
+    }
+
+    /// <summary>Copies the source once released; says when it started, and when it saw the request's cancellation.</summary>
+    private sealed class GatedTransform : IModelTransform, IDisposable
+    {
+        private readonly ManualResetEventSlim _release = new();
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<bool> Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Method => "gated";
+
+        public void Release() => _release.Set();
+
+        public TransformOutcome Apply(string sourceModelPath, string destinationPath, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            WaitHandle.WaitAny([_release.WaitHandle, cancellationToken.WaitHandle], TimeSpan.FromSeconds(30));
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Cancelled.TrySetResult(true);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            File.Copy(sourceModelPath, destinationPath);
+            return new TransformOutcome(0, 1, ["copied the source"]);
+        }
+
+        public void Dispose() => _release.Dispose();
     }
 
     private sealed class NothingTransform : IModelTransform
