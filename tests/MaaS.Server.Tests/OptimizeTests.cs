@@ -185,7 +185,7 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
     }
 
     [Fact]
-    public async Task EvictedSource_IsLoadedAgainAndOptimised_UnavailableSourceIs409()
+    public async Task EvictedSource_IsLoadedAgainAndOptimised_BadInputsLoadNothing_UnavailableSourceIs409()
     {
         using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "rnn").WriteFile("rnn/3/model.onnx", "not a model");
         await using var app = new RepositoryApplication(repository.Path, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "1" });
@@ -195,10 +195,16 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
             .GetProperty("version").GetString()!;
 
         using var unavailable = await OptimizeAsync(client, "rnn", 3, new JsonObject { ["method"] = "graph" });
+        using var badInputs = await client.PostAsync(
+            Relative($"/v2/repository/models/rnn/versions/{evicted}/optimize"),
+            V2Requests.Json("""{"method": "graph", "inputs": [{"name": "sequence", "datatype": "FP32", "shape": [1, 1, 7], "data": [0, 0, 0, 0, 0, 0, 0]}]}"""));
+        var stillEvicted = ViewVersion(await ViewAsync(client, "rnn"), evicted).GetProperty("reason").GetString();
         using var optimised = await OptimizeAsync(client, "rnn", long.Parse(evicted, System.Globalization.CultureInfo.InvariantCulture), new JsonObject { ["method"] = "graph" });
 
         unavailable.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await ErrorAsync(unavailable)).Should().Contain("version 3 is UNAVAILABLE").And.Contain("only a READY version can be optimised");
+        badInputs.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        stillEvicted.Should().Be("evicted", "inputs that do not fit are refused before the version is loaded again");
         optimised.StatusCode.Should().Be(HttpStatusCode.Created, "an evicted version is loaded again, as a request would load it: {0}", await optimised.Content.ReadAsStringAsync());
         var report = await ReportAsync(optimised);
         report.GetProperty("source_version").GetInt64().Should().Be(long.Parse(evicted, System.Globalization.CultureInfo.InvariantCulture));

@@ -61,6 +61,7 @@ public sealed partial class ModelOptimizer : IDisposable
             throw ServingException.Invalid($"'{label}' is not a valid label name: use letters, digits, '_', '-' and '.', not starting with '.'");
         }
 
+        // An unknown model is a 404 before anything else.
         _registry.GetModel(model);
         if (!_running.TryAdd(model, 0))
         {
@@ -112,17 +113,18 @@ public sealed partial class ModelOptimizer : IDisposable
     }
 
     /// <summary>
-    /// Leases the source (reloading it when evicted, as a request would), decodes the request's inputs, then, off the
-    /// request thread, runs the transform into a staging file and measures it against the source. The caller owns
-    /// the staged file.
+    /// Decodes the request's inputs against the source's signature, leases the source (reloading it when evicted, as a
+    /// request would; a bad body never loads anything), then, off the request thread, runs the transform into a staging
+    /// file and measures it against the source. The caller owns the staged file.
     /// </summary>
     private async Task<(OptimizationReport Report, StagedFile Staged)> MeasureAsync(
         string model, long version, IModelTransform transform, OptimizeRequest request, long maxModelBytes, CancellationToken cancellationToken)
     {
+        var routable = RoutableSource(model, version);
+        using var given = request.Inputs is { } json ? ValidationInputs.FromRequest(json, routable.Signature!) : null;
         using var lease = await AcquireSourceAsync(model, version, cancellationToken);
         var directory = _registry.GetModel(model).Directory;
         var signature = lease.Model.Signature;
-        using var given = request.Inputs is { } json ? ValidationInputs.FromRequest(json, signature) : null;
         var source = new SourceVersion(model, version, directory.VersionFile(version), directory, signature);
 
         // Minutes of CPU work for a large model: a thread of its own, not one the server's requests are waiting for.
@@ -220,10 +222,10 @@ public sealed partial class ModelOptimizer : IDisposable
 #pragma warning restore CA2000
 
     /// <summary>
-    /// A lease on the source: 404 when unknown; 409 unless it is READY or evicted (evicted: loaded again first, as a
-    /// request would), and for a version on disk that the version policy does not serve.
+    /// The source as the registry holds it: 404 when unknown; 409 unless it is READY or evicted (and so has a
+    /// signature), and for a version on disk that the version policy does not serve.
     /// </summary>
-    private async Task<VersionLease> AcquireSourceAsync(string model, long version, CancellationToken cancellationToken)
+    private ModelVersion RoutableSource(string model, long version)
     {
         var registered = _registry.GetModel(model);
         if (!registered.Versions.TryGetValue(version, out var found))
@@ -240,6 +242,14 @@ public sealed partial class ModelOptimizer : IDisposable
                 $"model '{model}' version {version} is {found.State.ToString().ToUpperInvariant()}{(found.Reason is null ? "" : $" ({found.Reason})")}; only a READY version can be optimised");
         }
 
+        return found.Signature is null
+            ? throw new ServingException(FailureKind.Conflict, $"model '{model}' version {version} is not loaded; retry")
+            : found;
+    }
+
+    /// <summary>A lease on the source (checked by <see cref="RoutableSource"/>), loaded again first when it was evicted, as a request would; 409 when it cannot serve now.</summary>
+    private async Task<VersionLease> AcquireSourceAsync(string model, long version, CancellationToken cancellationToken)
+    {
         try
         {
             return await _cache.AcquireAsync(model, version, label: null, cancellationToken);

@@ -25,11 +25,11 @@ public sealed record OptimizeRequest
     public string? Label { get; init; }
 
     /// <summary>Reads the body; 400 naming what is wrong (not JSON, no method, an unknown key, a bound out of range).</summary>
-    public static OptimizeRequest Parse(ReadOnlySpan<byte> body)
+    public static OptimizeRequest Parse(ReadOnlyMemory<byte> body)
     {
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = Inference.InferRequestReader.MaxDepth });
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = Inference.InferRequestReader.MaxDepth });
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

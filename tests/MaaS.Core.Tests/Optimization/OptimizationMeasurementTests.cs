@@ -24,7 +24,7 @@ public sealed class OptimizationMeasurementTests
         var request = OptimizeRequest.Parse("""
             {"method": "int8", "inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}],
              "max_abs_diff": 0.05, "min_cosine": 0.99, "min_top1_agreement": 0.9, "label": "candidate"}
-            """u8);
+            """u8.ToArray());
 
         request.Should().BeEquivalentTo(new { Method = "int8", MaxAbsDiff = 0.05, MinCosine = 0.99, MinTop1Agreement = 0.9, Label = "candidate" });
         Encoding.UTF8.GetString(request.Inputs!).Should().StartWith("[{\"name\":\"input\"");
