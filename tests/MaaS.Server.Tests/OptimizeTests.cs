@@ -84,6 +84,7 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
             report = await ReportAsync(response);
             report.GetProperty("validation_inputs").GetProperty("source").GetString().Should().Be("generated");
             report.GetProperty("validation_inputs").GetProperty("count").GetInt32().Should().Be(ValidationInputs.GeneratedCount);
+            report.GetProperty("validation_inputs").GetProperty("generated").GetString().Should().Contain($"seed {ValidationInputs.Seed}").And.Contain("variable dims 8");
             report.GetProperty("accuracy").GetProperty("top1_agreement").GetDouble().Should().Be(1.0, "the cnn's logits have a class axis");
             using var labelled = await client.PostAsync(
                 Relative("/v2/models/cnn/labels/fast/infer"), V2Requests.Json(V2Requests.JsonBody(ReferenceCase.Bundled("cnn", 1))));

@@ -164,7 +164,7 @@ public sealed partial class ModelOptimizer : IDisposable
                 NodesChanged = outcome!.NodesChanged,
                 NodesTotal = outcome.NodesTotal,
                 Notes = outcome.Notes,
-                ValidationInputs = new ValidationSummary(validation.Source, validation.Requests.Count),
+                ValidationInputs = new ValidationSummary(validation.Source, validation.Requests.Count, validation.Generated),
                 Bounds = bounds,
             };
             return (report, staged);

@@ -97,10 +97,14 @@ public sealed record AccuracyFigures(
     [property: JsonPropertyName("min_cosine")] double MinCosine,
     [property: JsonPropertyName("top1_agreement")] double? Top1Agreement);
 
-/// <summary>Where the validation inputs came from (<c>request</c>, <c>warmup</c> or <c>generated</c>) and how many batch-1 runs they made.</summary>
+/// <summary>
+/// Where the validation inputs came from (<c>request</c>, <c>warmup</c> or <c>generated</c>), how many batch-1 runs
+/// they made, and for generated ones how they were made (seed, sizes, value ranges).
+/// </summary>
 public sealed record ValidationSummary(
     [property: JsonPropertyName("source")] string Source,
-    [property: JsonPropertyName("count")] int Count);
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("generated")] string? Generated = null);
 
 /// <summary>
 /// JSON of the report. Non-finite figures (an output that became NaN or infinite) are written as the strings "NaN",

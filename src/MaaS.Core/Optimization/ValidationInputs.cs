@@ -26,14 +26,18 @@ internal sealed class ValidationInputs : IDisposable
     /// <summary>The seed of generated samples: the same model gets the same inputs, so its report is reproducible.</summary>
     public const int Seed = 20240514;
 
-    private ValidationInputs(string source, List<InferRequest> requests)
+    private ValidationInputs(string source, List<InferRequest> requests, string? generated = null)
     {
         Source = source;
         Requests = requests;
+        Generated = generated;
     }
 
     /// <summary>"request", "warmup" or "generated".</summary>
     public string Source { get; }
+
+    /// <summary>For generated inputs, how they were made; null otherwise.</summary>
+    public string? Generated { get; }
 
     public List<InferRequest> Requests { get; }
 
@@ -94,7 +98,12 @@ internal sealed class ValidationInputs : IDisposable
             AddOutputs(request, signature);
         }
 
-        return new ValidationInputs("generated", requests);
+        return new ValidationInputs(
+            "generated",
+            requests,
+            string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"seed {Seed}, batch 1, variable dims {shape.VariableDim}, floats uniform in [-1, 1), integers uniform in [0, {shape.IntegerBound}), inputs named *mask* all ones"));
     }
 
     public void Dispose()
