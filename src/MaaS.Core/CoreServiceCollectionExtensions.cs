@@ -1,3 +1,4 @@
+using MaaS.Core.Optimization;
 using MaaS.Core.Registry;
 using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
@@ -53,6 +54,16 @@ public static class CoreServiceCollectionExtensions
             provider.GetRequiredService<ModelLocks>(),
             provider.GetRequiredService<LoadedModelCache>(),
             provider.GetRequiredService<ILogger<ModelManager>>()));
+        // Optimisation methods (POST /v2/repository/models/{m}/versions/{v}/optimize): one IModelTransform per method,
+        // all registered here. The int8 and fp16 transforms join graph in this list.
+        services.AddSingleton<IModelTransform, GraphTransform>();
+        services.TryAddSingleton(provider => new ModelOptimizer(
+            provider.GetServices<IModelTransform>(),
+            provider.GetRequiredService<ModelRegistry>(),
+            provider.GetRequiredService<LoadedModelCache>(),
+            provider.GetRequiredService<ModelManager>(),
+            provider.GetRequiredService<CpuBudget>(),
+            provider.GetRequiredService<ILogger<ModelOptimizer>>()));
         services.TryAddSingleton(provider => new RepositoryView(provider.GetRequiredService<ModelRegistry>(), provider.GetRequiredService<IModelStore>()));
         services.AddSingleton<RepositoryLoader>();
         services.AddHostedService(provider => provider.GetRequiredService<RepositoryLoader>());

@@ -18,6 +18,8 @@ internal sealed class SwaggerExamples : IOperationFilter
         }
         """;
 
+    private const string OptimizeExample = """{ "method": "graph", "max_abs_diff": 0.0001, "label": "candidate" }""";
+
     private const string PredictExample = """{ "instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4]] }""";
 
     private static readonly (string Name, string Description, string? Pattern)[] RouteBoundParameters =
@@ -75,7 +77,10 @@ internal sealed class SwaggerExamples : IOperationFilter
                 ["application/json"] = new OpenApiMediaType
                 {
                     Schema = context.SchemaGenerator.GenerateSchema(documentation.BodyType, context.SchemaRepository),
-                    Example = JsonNode.Parse(path.EndsWith(":predict", StringComparison.Ordinal) ? PredictExample : InferExample),
+                    Example = JsonNode.Parse(
+                        path.EndsWith(":predict", StringComparison.Ordinal) ? PredictExample
+                        : path.EndsWith("/optimize", StringComparison.Ordinal) ? OptimizeExample
+                        : InferExample),
                 },
             },
         };
