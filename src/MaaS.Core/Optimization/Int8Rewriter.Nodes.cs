@@ -72,10 +72,11 @@ internal sealed partial class Int8Rewriter
             return Keep(node, "unexpected inputs");
         }
 
+        // A Gather over computed data (shapes, activations) is not a table lookup: not worth a note.
         var (table, reason) = Weight(node.Input[0]);
         if (table is null)
         {
-            return Keep(node, reason!.Replace("weight", "table", StringComparison.Ordinal));
+            return _constants.ContainsKey(node.Input[0]) ? Keep(node, reason!.Replace("weight", "table", StringComparison.Ordinal)) : null;
         }
 
         if (node.IntAttribute("axis", 0) is not (0 or -2))
