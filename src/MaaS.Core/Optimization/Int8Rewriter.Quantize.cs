@@ -7,9 +7,12 @@ internal sealed partial class Int8Rewriter
 {
     private const float Int8Max = 127f;
 
+    // MatMul weights use ±63 instead of ±127 where the CPU's int8 dot product can saturate (see Int8Transform).
+    private float MatMulLevels => _sevenBitWeights ? 63f : Int8Max;
+
     /// <summary>
-    /// The weight as a [K, N] int8 matrix with one symmetric scale per output column N (scale = max|w| / 127, zero point
-    /// 0): <paramref name="transpose"/> reads a [N, K] weight (Gemm's transB), <paramref name="alpha"/> is folded in.
+    /// The weight as a [K, N] int8 matrix with one symmetric scale per output column N (scale = max|w| / 127, or / 63 with
+    /// seven-bit weights; zero point 0): <paramref name="transpose"/> reads a [N, K] weight (Gemm's transB), <paramref name="alpha"/> is folded in.
     /// Quantised once per weight and form, however many nodes read it. Null when a value is not finite.
     /// </summary>
     private QuantizedWeight? QuantizeColumns(TensorProto weight, bool transpose, float alpha)
@@ -31,7 +34,7 @@ internal sealed partial class Int8Rewriter
             }
         }
 
-        if (!FinishScales(scales))
+        if (!FinishScales(scales, MatMulLevels))
         {
             return null;
         }
@@ -41,7 +44,7 @@ internal sealed partial class Int8Rewriter
         {
             for (var n = 0; n < columns; n++)
             {
-                quantized[k * columns + n] = ToInt8(alpha * values[transpose ? n * rows + k : k * columns + n], scales[n]);
+                quantized[k * columns + n] = ToInt8(alpha * values[transpose ? n * rows + k : k * columns + n], scales[n], MatMulLevels);
             }
         }
 
@@ -68,7 +71,7 @@ internal sealed partial class Int8Rewriter
             }
         }
 
-        if (!FinishScales(scales))
+        if (!FinishScales(scales, Int8Max))
         {
             return null;
         }
@@ -78,7 +81,7 @@ internal sealed partial class Int8Rewriter
         {
             for (var d = 0; d < columns; d++)
             {
-                quantized[v * columns + d] = ToInt8(values[v * columns + d], scales[v]);
+                quantized[v * columns + d] = ToInt8(values[v * columns + d], scales[v], Int8Max);
             }
         }
 
@@ -86,7 +89,7 @@ internal sealed partial class Int8Rewriter
     }
 
     /// <summary>Turns each channel's max |w| into its scale; false when one is not finite (NaN or infinite weights).</summary>
-    private static bool FinishScales(float[] scales)
+    private static bool FinishScales(float[] scales, float levels)
     {
         for (var i = 0; i < scales.Length; i++)
         {
@@ -96,13 +99,13 @@ internal sealed partial class Int8Rewriter
             }
 
             // An all-zero channel quantises to zeros whatever its scale; 1 keeps the division defined.
-            scales[i] = scales[i] == 0f ? 1f : scales[i] / Int8Max;
+            scales[i] = scales[i] == 0f ? 1f : scales[i] / levels;
         }
 
         return true;
     }
 
-    private static sbyte ToInt8(float value, float scale) => (sbyte)Math.Clamp(MathF.Round(value / scale), -Int8Max, Int8Max);
+    private static sbyte ToInt8(float value, float scale, float levels) => (sbyte)Math.Clamp(MathF.Round(value / scale), -levels, levels);
 
     private QuantizedWeight Store(string key, string source, long[] dims, sbyte[] values, float[] scales, long[] scaleDims)
     {

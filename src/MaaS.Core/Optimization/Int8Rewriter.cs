@@ -13,6 +13,7 @@ internal sealed partial class Int8Rewriter
     private readonly ModelProto _model;
     private readonly GraphProto _graph;
     private readonly Int8MatMulKernel _kernel;
+    private readonly bool _sevenBitWeights;
     private readonly OnnxNames _names;
     private readonly Dictionary<string, TensorProto> _constants;
     private readonly Dictionary<string, QuantizedWeight> _quantized = new(StringComparer.Ordinal);
@@ -20,11 +21,12 @@ internal sealed partial class Int8Rewriter
     private readonly SortedDictionary<string, int> _changed = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _kept = new(StringComparer.Ordinal);
 
-    public Int8Rewriter(ModelProto model, Int8MatMulKernel kernel)
+    public Int8Rewriter(ModelProto model, Int8MatMulKernel kernel, bool sevenBitWeights)
     {
         _model = model;
         _graph = model.Graph;
         _kernel = kernel;
+        _sevenBitWeights = sevenBitWeights;
         _names = new OnnxNames(model);
 
         // An initializer that is also a graph input can be overridden at run time: it is not a constant.
@@ -78,6 +80,10 @@ internal sealed partial class Int8Rewriter
             var form = _kernel == Int8MatMulKernel.DynamicQuantizeMatMul ? "com.microsoft DynamicQuantizeMatMul" : "DynamicQuantizeLinear + MatMulInteger";
             var matmuls = _changed.ContainsKey("MatMul") || _changed.ContainsKey("Gemm") ? $" (MatMul/Gemm as {form})" : "";
             notes.Add(string.Join(", ", _changed.Select(pair => $"{pair.Value} {pair.Key}")) + " quantised to int8" + matmuls);
+            if (_sevenBitWeights && matmuls.Length > 0)
+            {
+                notes.Add("MatMul/Gemm weights use 7 bits (±63): this CPU has no VNNI, where a full-range int8 dot product can saturate");
+            }
         }
         else
         {

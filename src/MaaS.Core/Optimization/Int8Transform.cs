@@ -11,14 +11,25 @@ namespace MaaS.Core.Optimization;
 public sealed class Int8Transform : IModelTransform
 {
     private readonly Int8MatMulKernel _kernel;
+    private readonly bool _sevenBitWeights;
 
+    /// <summary>The fused kernel, with seven-bit MatMul weights only where this CPU's int8 dot product can saturate.</summary>
     public Int8Transform()
-        : this(Int8MatMulKernel.DynamicQuantizeMatMul)
+        : this(Int8MatMulKernel.DynamicQuantizeMatMul, Int8Cpu.DotProductMaySaturate())
     {
     }
 
-    /// <param name="kernel">How a quantised MatMul runs; the default is the faster one on CPU (see <see cref="Int8MatMulKernel"/>).</param>
-    public Int8Transform(Int8MatMulKernel kernel) => _kernel = kernel;
+    /// <param name="kernel">How a quantised MatMul runs; see <see cref="Int8MatMulKernel"/>.</param>
+    /// <param name="sevenBitWeights">
+    /// Quantise MatMul and Gemm weights to ±63 instead of ±127. ONNX Runtime multiplies uint8 activations by int8
+    /// weights with an instruction (VPMADDUBSW) that saturates the sum of two products at 16 bits on x64 CPUs without
+    /// VNNI; halving the weight range rules that out, for a little accuracy.
+    /// </param>
+    public Int8Transform(Int8MatMulKernel kernel, bool sevenBitWeights = false)
+    {
+        _kernel = kernel;
+        _sevenBitWeights = sevenBitWeights;
+    }
 
     public string Method => "int8";
 
@@ -32,8 +43,7 @@ public sealed class Int8Transform : IModelTransform
 
     internal TransformOutcome Quantize(ModelProto model, CancellationToken cancellationToken)
     {
-        var rewriter = new Int8Rewriter(model, _kernel);
-        var outcome = rewriter.Run(cancellationToken);
+        var outcome = new Int8Rewriter(model, _kernel, _sevenBitWeights).Run(cancellationToken);
         if (outcome.NodesChanged == 0)
         {
             throw new NothingToOptimizeException("nothing to quantise: " + string.Join("; ", outcome.Notes));
@@ -41,17 +51,4 @@ public sealed class Int8Transform : IModelTransform
 
         return outcome;
     }
-}
-
-/// <summary>The operators a quantised MatMul or Gemm becomes.</summary>
-public enum Int8MatMulKernel
-{
-    /// <summary>
-    /// ONNX Runtime's fused <c>com.microsoft</c> DynamicQuantizeMatMul: one node quantises A, multiplies and rescales.
-    /// The default: measured faster than the standard-operator form (see docs/optimization.md).
-    /// </summary>
-    DynamicQuantizeMatMul,
-
-    /// <summary>Standard ONNX operators only: DynamicQuantizeLinear, MatMulInteger, Cast, Mul (portable to other runtimes).</summary>
-    MatMulInteger,
 }

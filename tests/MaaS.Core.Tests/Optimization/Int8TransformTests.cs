@@ -8,18 +8,21 @@ namespace MaaS.Core.Tests.Optimization;
 public sealed class Int8TransformTests
 {
     [Theory]
-    [InlineData(Int8MatMulKernel.DynamicQuantizeMatMul)]
-    [InlineData(Int8MatMulKernel.MatMulInteger)]
-    public void MatMulHeavyModelShrinksAndKeepsItsOutputs(Int8MatMulKernel kernel)
+    [InlineData(Int8MatMulKernel.DynamicQuantizeMatMul, false)]
+    [InlineData(Int8MatMulKernel.MatMulInteger, false)]
+    [InlineData(Int8MatMulKernel.DynamicQuantizeMatMul, true)]
+    [InlineData(Int8MatMulKernel.MatMulInteger, true)]
+    public void MatMulHeavyModelShrinksAndKeepsItsOutputs(Int8MatMulKernel kernel, bool sevenBitWeights)
     {
         using var directory = new TempDirectory();
         var source = Path.Combine(directory.Path, "source.onnx");
         var derived = Path.Combine(directory.Path, "derived.onnx");
         TestGraphs.Save(TestGraphs.MatMulHeavy(), source);
 
-        var outcome = new Int8Transform(kernel).Apply(source, derived, CancellationToken.None);
+        var outcome = new Int8Transform(kernel, sevenBitWeights).Apply(source, derived, CancellationToken.None);
 
         outcome.NodesChanged.Should().Be(6, "the Gather, four MatMul and the Gemm are quantised");
+        outcome.Notes.Any(note => note.Contains("7 bits", StringComparison.Ordinal)).Should().Be(sevenBitWeights);
         outcome.NodesTotal.Should().Be(10);
         outcome.Notes[0].Should().Contain("1 Gather").And.Contain("1 Gemm").And.Contain("4 MatMul");
         new FileInfo(derived).Length.Should().BeLessThanOrEqualTo((long)(0.35 * new FileInfo(source).Length));
@@ -36,6 +39,8 @@ public sealed class Int8TransformTests
         var names = model.Graph.Initializer.Select(tensor => tensor.Name).ToList();
         names.Should().NotContain(["w1", "w2", "w3", "head", "embedding"], "no FP32 copy is left once nothing reads it");
         names.Count(name => name.StartsWith("w1_int8", StringComparison.Ordinal)).Should().Be(1, "w1 is read by two MatMul but quantised once");
+        var w1 = model.Graph.Initializer.Single(tensor => tensor.Name.StartsWith("w1_int8", StringComparison.Ordinal)).RawData.Span;
+        ((int)w1.ToArray().Max(value => Math.Abs((sbyte)value))).Should().Be(sevenBitWeights ? 63 : 127, "each column's largest weight takes the top level");
         model.OpsetImport.Any(opset => opset.Domain == "com.microsoft").Should().Be(kernel == Int8MatMulKernel.DynamicQuantizeMatMul);
     }
 
