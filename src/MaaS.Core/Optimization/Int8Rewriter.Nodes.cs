@@ -12,9 +12,9 @@ internal sealed partial class Int8Rewriter
         }
 
         var (weight, reason) = Weight(node.Input[1]);
-        if (weight is null)
+        if (weight is null || !KernelAvailable())
         {
-            return Keep(node, reason!);
+            return Keep(node, reason ?? "MatMulInteger needs opset 10");
         }
 
         var quantized = QuantizeColumns(weight, transpose: false, alpha: 1f);
@@ -36,9 +36,9 @@ internal sealed partial class Int8Rewriter
         }
 
         var (weight, reason) = Weight(node.Input[1]);
-        if (weight is null)
+        if (weight is null || !KernelAvailable())
         {
-            return Keep(node, reason!);
+            return Keep(node, reason ?? "MatMulInteger needs opset 10");
         }
 
         var alpha = node.FloatAttribute("alpha", 1f);
@@ -169,6 +169,8 @@ internal sealed partial class Int8Rewriter
         nodes.Add(OnnxNodes.Node("Mul", _names.Fresh(stem + "_scale_C"), [c, betaName], [scaled]));
         return (scaled, false);
     }
+
+    private bool KernelAvailable() => _kernel != Int8MatMulKernel.MatMulInteger || OnnxNodes.OpsetVersion(_model, "") >= 10;
 
     private static string Stem(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output[0];
 }

@@ -86,9 +86,15 @@ public sealed class Fp16TransformTests
         graph.Node.Add(OnnxNodes.Node("Add", "add", ["x", "r"], ["s"]));
         graph.Node.Add(OnnxNodes.Node("Mul", "mul", ["s", "scale"], ["m"]));
         graph.Node.Add(OnnxNodes.Node("Div", "div", ["m", "scale"], ["y"]));
+        graph.ValueInfo.Add(TestGraphs.Value("r", OnnxTensors.Float, 4));
+        graph.ValueInfo.Add(TestGraphs.Value("s", OnnxTensors.Float, 4));
         TestGraphs.Save(TestGraphs.Model(graph), source);
 
         var outcome = new Fp16Transform().Apply(source, derived, CancellationToken.None);
+
+        var valueInfo = ModelProto.Parser.ParseFrom(File.ReadAllBytes(derived)).Graph.ValueInfo.ToDictionary(value => value.Name, value => value.Type.TensorType.ElemType);
+        valueInfo["r"].Should().Be(OnnxTensors.Float, "Range computes in FP32");
+        valueInfo["s"].Should().Be(OnnxTensors.Float16, "the Add after it computes in FP16");
 
         outcome.Notes.Should().Contain(note => note.Contains("1 Range kept FP32", StringComparison.Ordinal))
             .And.Contain(note => note.Contains("1 weight values beyond the FP16 range clamped", StringComparison.Ordinal));
@@ -97,6 +103,71 @@ public sealed class Fp16TransformTests
         var actual = ModelRunner.Run(derived, inputs)["y"];
         actual.Type.Should().Be(TensorElementType.Float);
         actual.Values.Should().Equal(expected.Values, (a, b) => Math.Abs(a - b) <= 1e-2 * Math.Max(1, Math.Abs(b)));
+    }
+
+    [Fact]
+    public void NodeTheRuntimeRefusesInFp16IsKeptFp32()
+    {
+        using var directory = new TempDirectory();
+        var (source, derived) = (Path.Combine(directory.Path, "source.onnx"), Path.Combine(directory.Path, "derived.onnx"));
+        var graph = new GraphProto { Name = "cumsum" };
+        graph.Input.Add(TestGraphs.Value("x", OnnxTensors.Float, 2, 3));
+        graph.Output.Add(TestGraphs.Value("y", OnnxTensors.Float, 2, 3));
+        graph.Initializer.Add(OnnxTensors.Make<long>("axis", OnnxTensors.Int64, [], [1L]));
+        graph.Initializer.Add(OnnxTensors.Make<float>("w", OnnxTensors.Float, [3], [0.5f, -2f, 3f]));
+        graph.Node.Add(OnnxNodes.Node("Mul", "", ["x", "w"], ["m"]));
+        graph.Node.Add(OnnxNodes.Node("CumSum", "", ["m", "axis"], ["y"]));
+        var model = TestGraphs.Model(graph);
+        model.OpsetImport[0].Version = 13;   // CumSum-11 has no FP16 in its type constraints
+        TestGraphs.Save(model, source);
+
+        var outcome = new Fp16Transform().Apply(source, derived, CancellationToken.None);
+
+        outcome.Notes.Should().Contain(note => note.Contains("1 CumSum kept FP32", StringComparison.Ordinal));
+        AssertClose(source, derived, tolerance: 1e-2, string.Join("; ", outcome.Notes));
+    }
+
+    [Fact]
+    public void ValuesASubgraphReadsKeepTheirFp32Type()
+    {
+        using var directory = new TempDirectory();
+        var (source, derived) = (Path.Combine(directory.Path, "source.onnx"), Path.Combine(directory.Path, "derived.onnx"));
+        var graph = new GraphProto { Name = "branches" };
+        graph.Input.Add(TestGraphs.Value("x", OnnxTensors.Float, 3));
+        graph.Input.Add(TestGraphs.Value("flag", (int)TensorProto.Types.DataType.Bool));
+        graph.Output.Add(TestGraphs.Value("y", OnnxTensors.Float, 3));
+        graph.Initializer.Add(OnnxTensors.Make<float>("w0", OnnxTensors.Float, [3], [1.5f, -2f, 0.25f]));
+        graph.Initializer.Add(OnnxTensors.Make<float>("c1", OnnxTensors.Float, [3], [10f, 20f, 30f]));
+        graph.Initializer.Add(OnnxTensors.Make<float>("w2", OnnxTensors.Float, [3], [0.5f, 0.5f, 2f]));
+        var thenBranch = new GraphProto { Name = "then" };
+        thenBranch.Node.Add(OnnxNodes.Node("Add", "then_add", ["h", "c1"], ["t"]));
+        thenBranch.Output.Add(TestGraphs.Value("t", OnnxTensors.Float, 3));
+        var elseBranch = new GraphProto { Name = "else" };
+        elseBranch.Node.Add(OnnxNodes.Node("Neg", "else_neg", ["h"], ["e"]));
+        elseBranch.Output.Add(TestGraphs.Value("e", OnnxTensors.Float, 3));
+        graph.Node.Add(OnnxNodes.Node("Mul", "scale", ["x", "w0"], ["h"]));
+        var branch = OnnxNodes.Node("If", "branch", ["flag"], ["b"]);
+        branch.Attribute.Add(new AttributeProto { Name = "then_branch", Type = AttributeProto.Types.AttributeType.Graph, G = thenBranch });
+        branch.Attribute.Add(new AttributeProto { Name = "else_branch", Type = AttributeProto.Types.AttributeType.Graph, G = elseBranch });
+        graph.Node.Add(branch);
+        graph.Node.Add(OnnxNodes.Node("Mul", "rescale", ["b", "w2"], ["y"]));
+        TestGraphs.Save(TestGraphs.Model(graph), source);
+
+        var outcome = new Fp16Transform().Apply(source, derived, CancellationToken.None);
+
+        outcome.NodesChanged.Should().Be(2);
+        outcome.Notes.Should().Contain(note => note.Contains("1 If kept FP32", StringComparison.Ordinal));
+        foreach (var flag in new[] { true, false })
+        {
+            var inputs = new List<TestInput>
+            {
+                new("x", TensorElementType.Float, [3], new[] { 1f, 2f, 3f }),
+                new("flag", TensorElementType.Bool, [], new[] { flag }),
+            };
+            var expected = ModelRunner.Run(source, inputs)["y"];
+            var actual = ModelRunner.Run(derived, inputs)["y"];
+            actual.Values.Should().Equal(expected.Values, (a, b) => Math.Abs(a - b) <= 1e-2 * Math.Max(1, Math.Abs(b)));
+        }
     }
 
     private static void AssertClose(string source, string derived, double tolerance, string because)

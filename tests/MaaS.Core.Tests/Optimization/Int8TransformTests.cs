@@ -161,6 +161,23 @@ public sealed class Int8TransformTests
     }
 
     [Fact]
+    public void ZooEmbeddingModelQuantisesItsTable()
+    {
+        using var directory = new TempDirectory();
+        var source = Path.Combine(RepositoryPaths.Zoo, "seq_mask", "1", "model.onnx");
+        var derived = Path.Combine(directory.Path, "model.onnx");
+
+        var outcome = new Int8Transform().Apply(source, derived, CancellationToken.None);
+
+        outcome.Notes[0].Should().StartWith("1 Gather quantised");
+        var inputs = ModelRunner.InputsFor(source, seed: 3);
+        var expected = ModelRunner.Run(source, inputs);
+        var actual = ModelRunner.Run(derived, inputs);
+        OptimizationAssertions.SameSignature(expected, actual);
+        OptimizationAssertions.MinRowCosine(expected["pooled"], actual["pooled"]).Should().BeGreaterThanOrEqualTo(0.999);
+    }
+
+    [Fact]
     public void ModelWithoutMatMulGemmOrGatherHasNothingToQuantise()
     {
         using var directory = new TempDirectory();

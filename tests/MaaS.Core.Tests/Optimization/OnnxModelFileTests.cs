@@ -150,6 +150,39 @@ public sealed class OnnxModelFileTests
         }
     }
 
+    [Fact]
+    public void ModelsOverTwoGibibytesAreRefusedBeforeReading()
+    {
+        using var directory = new TempDirectory();
+        var source = Path.Combine(directory.Path, "model.onnx");
+        using (var file = File.Create(source))
+        {
+            file.SetLength(OnnxModelFile.MaxModelBytes + 1);   // sparse: no disk is used
+        }
+
+        var act = () => OnnxModelFile.Read(source, CancellationToken.None);
+
+        act.Should().Throw<ServingException>().Where(ex => ex.Kind == FailureKind.InvalidInput).WithMessage("*up to 2147483647 bytes (2 GiB*");
+    }
+
+    [Fact]
+    public void ExternalDataPastTwoGibibytesIsRefusedBeforeReading()
+    {
+        using var directory = new TempDirectory();
+        using (var file = File.Create(Path.Combine(directory.Path, "weights.bin")))
+        {
+            file.SetLength(3L << 30);
+        }
+
+        var model = TestGraphs.NoMatMul();
+        MakeExternal(model.Graph.Initializer.Single(), "weights.bin", offset: 0);
+        var source = directory.WriteFile("model.onnx", model.ToByteArray());
+
+        var act = () => OnnxModelFile.Read(source, CancellationToken.None);
+
+        act.Should().Throw<ServingException>().WithMessage("*with its external data; optimisation handles models up to*");
+    }
+
     private static void MakeExternal(TensorProto tensor, string location, long offset)
     {
         tensor.ClearRawData();
