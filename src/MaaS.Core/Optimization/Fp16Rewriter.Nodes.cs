@@ -117,6 +117,17 @@ internal sealed partial class Fp16Rewriter
 
     private void ConvertAttributes(NodeProto node)
     {
+        if (node.OpType == "ConstantOfShape" && node.Attribute("value") is null)
+        {
+            // Without a value, ConstantOfShape makes FP32 zeros: say FP16 zeros instead.
+            node.Attribute.Add(new AttributeProto
+            {
+                Name = "value",
+                Type = AttributeProto.Types.AttributeType.Tensor,
+                T = OnnxTensors.Make<Half>("", OnnxTensors.Float16, [1], [Half.Zero]),
+            });
+        }
+
         foreach (var attribute in node.Attribute)
         {
             switch (node.OpType, attribute.Name)

@@ -15,7 +15,7 @@ internal sealed partial class Fp16Rewriter
     private static readonly HashSet<string> Fp32Operators = new(StringComparer.Ordinal)
     {
         "Range", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
-        "NonMaxSuppression", "Celu",
+        "NonMaxSuppression", "Celu", "EyeLike",
     };
 
     private readonly ModelProto _model;

@@ -48,7 +48,8 @@ internal sealed partial class Int8Rewriter
                 "MatMul" => MatMul(node),
                 "Gemm" => Gemm(node),
                 "Gather" => Gather(node),
-                "Conv" => Keep(node, "Conv is not quantised"),
+                "Conv" or "ConvTranspose" => Keep(node, "convolutions are not quantised"),
+                "LSTM" or "GRU" or "RNN" => Keep(node, "recurrent weights are not quantised"),
                 _ => null,
             };
             if (replacement is null)

@@ -170,6 +170,26 @@ public sealed class Fp16TransformTests
         }
     }
 
+    [Fact]
+    public void ConstantOfShapeWithoutValueMakesFp16Zeros()
+    {
+        using var directory = new TempDirectory();
+        var (source, derived) = (Path.Combine(directory.Path, "source.onnx"), Path.Combine(directory.Path, "derived.onnx"));
+        var graph = new GraphProto { Name = "zeros" };
+        graph.Input.Add(TestGraphs.Value("x", OnnxTensors.Float, 2, 3));
+        graph.Output.Add(TestGraphs.Value("y", OnnxTensors.Float, 2, 3));
+        graph.Initializer.Add(OnnxTensors.Make<long>("shape", OnnxTensors.Int64, [2], [2L, 3L]));
+        graph.Node.Add(OnnxNodes.Node("ConstantOfShape", "zeros", ["shape"], ["z"]));
+        graph.Node.Add(OnnxNodes.Node("Add", "add", ["x", "z"], ["y"]));
+        TestGraphs.Save(TestGraphs.Model(graph), source);
+
+        var outcome = new Fp16Transform().Apply(source, derived, CancellationToken.None);
+
+        outcome.Notes.Should().NotContain(note => note.Contains("kept FP32", StringComparison.Ordinal));
+        outcome.NodesChanged.Should().Be(2);
+        AssertClose(source, derived, tolerance: 1e-3, "");
+    }
+
     private static void AssertClose(string source, string derived, double tolerance, string because)
     {
         var inputs = ModelRunner.InputsFor(source, seed: 2);
