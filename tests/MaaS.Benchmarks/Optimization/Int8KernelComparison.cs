@@ -12,7 +12,7 @@ namespace MaaS.Benchmarks.Optimization;
 /// quantised MatMul that <see cref="Int8Transform"/> can write (com.microsoft DynamicQuantizeMatMul, or
 /// DynamicQuantizeLinear + MatMulInteger + Cast + Mul) against FP32, on a MiniLM-shaped stack of weight MatMuls
 /// (per layer 4 x 384x384, 384x1536, 1536x384), at ONNX Runtime's graph levels "all" (the server's default) and
-/// "basic". Variants run in interleaved rounds so a busy machine slows them alike; medians per run are printed.
+/// "basic", with the FP16 transform's result for reference. Variants run in interleaved rounds so a busy machine slows them alike; medians per run are printed.
 /// </summary>
 internal static class Int8KernelComparison
 {
@@ -34,6 +34,8 @@ internal static class Int8KernelComparison
             var standard = Path.Combine(directory.FullName, "matmulinteger.onnx");
             new Int8Transform(Int8MatMulKernel.DynamicQuantizeMatMul).Apply(fp32, fused, CancellationToken.None);
             new Int8Transform(Int8MatMulKernel.MatMulInteger).Apply(fp32, standard, CancellationToken.None);
+            var half = Path.Combine(directory.FullName, "fp16.onnx");
+            new Fp16Transform().Apply(fp32, half, CancellationToken.None);
 
             var input = new float[tokens * Hidden];
             var random = new Random(1);
@@ -51,6 +53,9 @@ internal static class Int8KernelComparison
                     variants.Add(new Variant($"DynamicQuantizeMatMul {Level(level)}", fused, level, threads));
                     variants.Add(new Variant($"MatMulInteger {Level(level)}", standard, level, threads));
                 }
+
+                // For reference: FP16 on the CPU (the runtime computes most FP16 nodes through casts to FP32).
+                variants.Add(new Variant("fp16 (all)", half, GraphOptimizationLevel.ORT_ENABLE_ALL, threads));
 
                 using var tensor = OrtValue.CreateTensorValueFromMemory(input, [1, tokens, Hidden]);
                 variants.ForEach(variant => variant.Time(tensor, 3));
