@@ -83,7 +83,7 @@ internal sealed partial class Int8Rewriter
             notes.Add(string.Join(", ", _changed.Select(pair => $"{pair.Value} {pair.Key}")) + " quantised to int8" + matmuls);
             if (_sevenBitWeights && matmuls.Length > 0)
             {
-                notes.Add("MatMul/Gemm weights use 7 bits (±63): this CPU has no VNNI, where a full-range int8 dot product can saturate");
+                notes.Add("MatMul/Gemm weights use 7 bits (±63), for a CPU without VNNI, where a full-range int8 dot product can saturate");
             }
         }
         else
