@@ -55,8 +55,10 @@ public static class CoreServiceCollectionExtensions
             provider.GetRequiredService<LoadedModelCache>(),
             provider.GetRequiredService<ILogger<ModelManager>>()));
         // Optimisation methods (POST /v2/repository/models/{m}/versions/{v}/optimize): one IModelTransform per method,
-        // all registered here. The int8 and fp16 transforms join graph in this list.
+        // all registered here.
         services.AddSingleton<IModelTransform, GraphTransform>();
+        services.AddSingleton<IModelTransform, Int8Transform>();
+        services.AddSingleton<IModelTransform, Fp16Transform>();
         services.TryAddSingleton(provider => new ModelOptimizer(
             provider.GetServices<IModelTransform>(),
             provider.GetRequiredService<ModelRegistry>(),

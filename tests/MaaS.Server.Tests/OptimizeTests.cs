@@ -107,6 +107,103 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
         ViewVersion(view, "1").TryGetProperty("derived_from", out _).Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData("int8", "transformer", new[] { "embedding:32", "logits:2" })]
+    [InlineData("int8", "cnn", new[] { "logits:10" })]
+    [InlineData("fp16", "transformer", new[] { "embedding:32", "logits:2" })]
+    [InlineData("fp16", "cnn", new[] { "logits:10" })]
+    public async Task Int8AndFp16_OnBundledModels_ServeAVersionWhoseReportMatchesBothVersionsAnswers(string method, string model, string[] outputs)
+    {
+        using var repository = WithAllVersionsServed(model);
+        await using var app = new RepositoryApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+        var reference = ReferenceCase.Bundled(model, 1);
+
+        using var response = await OptimizeAsync(client, model, 1, new JsonObject
+        {
+            ["method"] = method,
+            ["inputs"] = V2Requests.JsonBody(reference)["inputs"]!.DeepClone(),
+        });
+
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var report = await ReportAsync(response);
+        report.GetProperty("method").GetString().Should().Be(method);
+        report.GetProperty("nodes_changed").GetInt32().Should().BePositive();
+        var optimizedBytes = new FileInfo(Path.Combine(repository.Path, model, "2", "model.onnx")).Length;
+        report.GetProperty("size_bytes").GetProperty("optimized").GetInt64().Should().Be(optimizedBytes);
+        optimizedBytes.Should().BeLessThan(new FileInfo(Path.Combine(repository.Path, model, "1", "model.onnx")).Length);
+
+        // Both served versions on the same rows, one request per row as the report measures (int8 quantises the
+        // activations per tensor at run time, so a row's answer depends on the rows batched with it): the report's
+        // figures, recomputed; and the derived version close to PyTorch's reference outputs, not only to the source.
+        var sourceRows = new List<InferReply>();
+        var optimizedRows = new List<InferReply>();
+        foreach (var row in RowBodies(V2Requests.JsonBody(reference)))
+        {
+            sourceRows.Add(await InferAsync(client, $"/v2/models/{model}/versions/1/infer", row));
+            optimizedRows.Add(await InferAsync(client, $"/v2/models/{model}/versions/2/infer", row));
+        }
+
+        var optimized = await InferAsync(client, $"/v2/models/{model}/versions/2/infer", reference);
+        var maxAbs = 0.0;
+        var minCosine = 1.0;
+        foreach (var output in outputs)
+        {
+            var (name, width) = (output.Split(':')[0], int.Parse(output.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+            var (outputMax, outputCosine) = Compare(
+                [.. sourceRows.SelectMany(reply => reply.Values(name))], [.. optimizedRows.SelectMany(reply => reply.Values(name))], width);
+            report.GetProperty("outputs").GetProperty(name).GetProperty("max_abs_diff").GetDouble().Should().BeApproximately(outputMax, 1e-5, "output {0}", name);
+            maxAbs = Math.Max(maxAbs, outputMax);
+            minCosine = Math.Min(minCosine, outputCosine);
+        }
+
+        var accuracy = report.GetProperty("accuracy");
+        accuracy.GetProperty("max_abs_diff").GetDouble().Should().BeApproximately(maxAbs, 1e-5);
+        accuracy.GetProperty("min_cosine").GetDouble().Should().BeApproximately(minCosine, 1e-5).And.BeGreaterThanOrEqualTo(method == "int8" ? 0.98 : 0.999);
+        maxAbs.Should().BePositive("{0} changes the arithmetic", method);
+        foreach (var expected in reference.Outputs)
+        {
+            optimized.ShouldMatch(expected, method == "int8" ? 0.1 : 1e-2);
+        }
+    }
+
+    [Fact]
+    public async Task Int8_OnAModelWithLargeMatMulWeights_IsAtMostAThirdOfTheBytesAndServes()
+    {
+        using var repository = new TempRepository();
+        Directory.CreateDirectory(Path.Combine(repository.Path, "heavy", "1"));
+        MaaS.Core.Tests.Optimization.TestGraphs.Save(
+            MaaS.Core.Tests.Optimization.TestGraphs.MatMulHeavy(), Path.Combine(repository.Path, "heavy", "1", "model.onnx"));
+        repository.WriteFile("heavy/config.json", """{"max_batch_size": 0, "version_policy": {"all": {}}}""");
+        await using var app = new RepositoryApplication(repository.Path);
+        using var client = await app.CreateReadyClientAsync();
+        var tokens = new JsonObject { ["name"] = "tokens", ["datatype"] = "INT64", ["shape"] = new JsonArray(2, 3), ["data"] = new JsonArray(1, 5, 999, 0, 42, 7) };
+
+        using var response = await OptimizeAsync(client, "heavy", 1, new JsonObject { ["method"] = "int8", ["inputs"] = new JsonArray(tokens.DeepClone()) });
+
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var report = await ReportAsync(response);
+        var sourceBytes = new FileInfo(Path.Combine(repository.Path, "heavy", "1", "model.onnx")).Length;
+        var optimizedBytes = new FileInfo(Path.Combine(repository.Path, "heavy", "2", "model.onnx")).Length;
+        ((double)optimizedBytes / sourceBytes).Should().BeLessThanOrEqualTo(0.35);
+        report.GetProperty("size_bytes").GetProperty("source").GetInt64().Should().Be(sourceBytes);
+        report.GetProperty("size_bytes").GetProperty("optimized").GetInt64().Should().Be(optimizedBytes);
+
+        var body = new JsonObject { ["inputs"] = new JsonArray(tokens.DeepClone()) }.ToJsonString();
+        var answers = new List<List<object>>();
+        foreach (var version in new[] { 1, 2 })
+        {
+            using var infer = await client.PostAsync(Relative($"/v2/models/heavy/versions/{version}/infer"), V2Requests.Json(body));
+            infer.StatusCode.Should().Be(HttpStatusCode.OK, await infer.Content.ReadAsStringAsync());
+            answers.Add((await InferReply.ReadAsync(infer)).Values("logits"));
+        }
+
+        var (maxAbs, minCosine) = Compare(answers[0], answers[1], 64);
+        report.GetProperty("outputs").GetProperty("logits").GetProperty("max_abs_diff").GetDouble().Should().BeApproximately(maxAbs, 1e-5);
+        report.GetProperty("outputs").GetProperty("logits").GetProperty("min_cosine").GetDouble().Should().BeApproximately(minCosine, 1e-5);
+        minCosine.Should().BeGreaterThan(0.99);
+    }
+
     [Fact]
     public async Task BoundBroken_Returns422WithTheReportAndKeepsNothing()
     {
@@ -161,7 +258,7 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
     }
 
     [Theory]
-    [InlineData("mlp", 1, """{"method": "int4"}""", HttpStatusCode.BadRequest, "unknown optimisation method 'int4'; expected one of: graph")]
+    [InlineData("mlp", 1, """{"method": "int4"}""", HttpStatusCode.BadRequest, "unknown optimisation method 'int4'; expected one of: fp16, graph, int8")]
     [InlineData("mlp", 1, """{"method": "graph", "speed": 2}""", HttpStatusCode.BadRequest, "unknown key \"speed\"")]
     [InlineData("mlp", 1, """{"max_abs_diff": 0.1}""", HttpStatusCode.BadRequest, "has no \"method\"")]
     [InlineData("mlp", 1, """{"method": "graph", "max_abs_diff": -1}""", HttpStatusCode.BadRequest, "\"max_abs_diff\" must be a number 0 or more")]
@@ -299,9 +396,39 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
         return document.RootElement.Clone();
     }
 
-    private static async Task<InferReply> InferAsync(HttpClient client, string path, ReferenceCase reference)
+    private static Task<InferReply> InferAsync(HttpClient client, string path, ReferenceCase reference) =>
+        InferAsync(client, path, V2Requests.JsonBody(reference));
+
+    /// <summary>A V2 JSON request of several rows as one request per row (batch 1), in order.</summary>
+    private static IEnumerable<JsonObject> RowBodies(JsonObject body)
     {
-        using var response = await client.PostAsync(Relative(path), V2Requests.Json(V2Requests.JsonBody(reference)));
+        var inputs = body["inputs"]!.AsArray();
+        var rows = (int)inputs[0]!["shape"]![0]!.GetValue<long>();
+        for (var row = 0; row < rows; row++)
+        {
+            var rowInputs = new JsonArray();
+            foreach (var input in inputs)
+            {
+                var shape = input!["shape"]!.AsArray().Select(dim => (int)dim!.GetValue<long>()).ToArray();
+                var data = input["data"]!.AsArray();
+                var width = data.Count / shape[0];
+                var rowShape = new JsonArray([1, .. shape[1..].Select(dim => (JsonNode)dim)]);
+                rowInputs.Add(new JsonObject
+                {
+                    ["name"] = input["name"]!.DeepClone(),
+                    ["datatype"] = input["datatype"]!.DeepClone(),
+                    ["shape"] = rowShape,
+                    ["data"] = new JsonArray([.. data.Skip(row * width).Take(width).Select(value => value!.DeepClone())]),
+                });
+            }
+
+            yield return new JsonObject { ["inputs"] = rowInputs };
+        }
+    }
+
+    private static async Task<InferReply> InferAsync(HttpClient client, string path, JsonObject body)
+    {
+        using var response = await client.PostAsync(Relative(path), V2Requests.Json(body));
         response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return await InferReply.ReadAsync(response);
     }
