@@ -19,6 +19,7 @@ return args.FirstOrDefault() switch
     "load" => await LoadCommand.RunAsync(LoadArguments.Parse(args[1..]), Console.In, Console.Out, stop.Token),
     "optimize-compare" => await OptimizeCompareCommand.RunAsync(LoadArguments.Parse(args[1..]), Console.Out, stop.Token),
     "kestrel" => await BareKestrelEndpoint.RunAsync(LoadArguments.Parse(args[1..]), stop.Token),
+    "onnx-read" => MaaS.Benchmarks.Optimization.OnnxReadComparison.Run(args[1..], Console.Out),
     "int8-kernels" => MaaS.Benchmarks.Optimization.Int8KernelComparison.Run(args[1..], Console.Out),
     _ => RunCodecBenchmarks(args),
 };
