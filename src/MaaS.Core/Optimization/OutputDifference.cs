@@ -6,8 +6,9 @@ namespace MaaS.Core.Optimization;
 /// <summary>
 /// How one output of the optimised model differs from the source's, accumulated over the validation inputs. A row is
 /// one vector along the last axis (a rank-0 or rank-1 output is one row); cosine is taken per row; top-1 agreement is
-/// counted where the output has a class axis: floating point, rank 2 or more, last dim above 1 (argmax over the last
-/// axis per row). Values NaN in both models count as equal; NaN in one only makes the figures NaN, which no bound accepts.
+/// counted where the output has a class axis: floating point, rank 2 (rows x scores, as a classifier answers), last dim
+/// above 1 (argmax per row). A rank-3 or larger output (a sequence's hidden states, a feature map) has no class axis
+/// the server can name, and no top-1 figure. Values NaN in both models count as equal; NaN in one only makes the figures NaN, which no bound accepts.
 /// </summary>
 internal sealed class OutputDifference
 {
@@ -35,7 +36,7 @@ internal sealed class OutputDifference
         var expected = ToDoubles(source, sourceInfo.ElementDataType);
         var actual = ToDoubles(candidate, candidateInfo.ElementDataType);
         var rowLength = shape.Length == 0 ? 1 : (int)Math.Max(shape[^1], 1);
-        _classAxis &= IsFloat(sourceInfo.ElementDataType) && shape.Length >= 2 && shape[^1] > 1;
+        _classAxis &= IsFloat(sourceInfo.ElementDataType) && shape.Length == 2 && shape[^1] > 1;
         for (var start = 0; start < expected.Length; start += rowLength)
         {
             AddRow(expected.AsSpan(start, rowLength), actual.AsSpan(start, rowLength));

@@ -83,6 +83,22 @@ public sealed class OptimizationMeasurementTests
     }
 
     [Fact]
+    public void Difference_ARank3Output_HasNoTop1Figure()
+    {
+        var difference = new OutputDifference();
+        using (var source = Tensor([1f, 2f, 3f, 0f, 1f, 0f], [1, 2, 3]))
+        using (var candidate = Tensor([1f, 2f, 3.5f, 0f, 0f, 1f], [1, 2, 3]))
+        {
+            difference.Add("last_hidden_state", source, candidate);
+        }
+
+        var figures = difference.Figures();
+
+        figures.Top1Agreement.Should().BeNull("a sequence's hidden states have no class axis");
+        figures.MinCosine.Should().BeApproximately(0, 1e-12, "rows are still taken along the last axis");
+    }
+
+    [Fact]
     public void Difference_NaNInBothIsEqual_NaNInOneMakesTheFiguresNaN_ZeroRowsAreAlike()
     {
         var both = new OutputDifference();
