@@ -1,3 +1,4 @@
+using MaaS.Core.Optimization;
 using MaaS.Core.Registry;
 using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
@@ -53,6 +54,18 @@ public static class CoreServiceCollectionExtensions
             provider.GetRequiredService<ModelLocks>(),
             provider.GetRequiredService<LoadedModelCache>(),
             provider.GetRequiredService<ILogger<ModelManager>>()));
+        // Optimisation methods (POST /v2/repository/models/{m}/versions/{v}/optimize): one IModelTransform per method,
+        // all registered here.
+        services.AddSingleton<IModelTransform, GraphTransform>();
+        services.AddSingleton<IModelTransform, Int8Transform>();
+        services.AddSingleton<IModelTransform, Fp16Transform>();
+        services.TryAddSingleton(provider => new ModelOptimizer(
+            provider.GetServices<IModelTransform>(),
+            provider.GetRequiredService<ModelRegistry>(),
+            provider.GetRequiredService<LoadedModelCache>(),
+            provider.GetRequiredService<ModelManager>(),
+            provider.GetRequiredService<CpuBudget>(),
+            provider.GetRequiredService<ILogger<ModelOptimizer>>()));
         services.TryAddSingleton(provider => new RepositoryView(provider.GetRequiredService<ModelRegistry>(), provider.GetRequiredService<IModelStore>()));
         services.AddSingleton<RepositoryLoader>();
         services.AddHostedService(provider => provider.GetRequiredService<RepositoryLoader>());

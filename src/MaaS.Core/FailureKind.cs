@@ -23,4 +23,7 @@ public enum FailureKind
 
     /// <summary>The repository's disk is full (507).</summary>
     InsufficientStorage,
+
+    /// <summary>The request is well formed but cannot be carried out on this model: nothing for an optimisation to change (422).</summary>
+    Unprocessable,
 }

@@ -10,7 +10,7 @@ using static MaaS.Server.Tests.Infrastructure.ManagementRequests;
 namespace MaaS.Server.Tests;
 
 /// <summary>
-/// A full disk (ENOSPC) while staging an upload, committing the version or writing config.json: 507 with a clear
+/// A full disk (ENOSPC) while staging an upload or an optimised model, committing the version or writing config.json: 507 with a clear
 /// error, nothing left in the repository, and what served before still serves. The store is the disk store behind a
 /// decorator that runs out of space where the test says.
 /// </summary>
@@ -107,6 +107,26 @@ public sealed class FullDiskTests
         byLabel.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await ErrorAsync(byLabel)).Should().Contain("has no label 'stable'");
         await ShouldServeMlpAsync(client, "/v2/models/mlp/infer", "2");
+    }
+
+    [Theory]
+    [InlineData(FullDiskAt.Stage)]
+    [InlineData(FullDiskAt.CommitVersion)]
+    public async Task Optimize_WhileDiskFull_Returns507AndChangesNothing(FullDiskAt fullAt)
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        var store = default(FullDiskModelStore);
+        await using var app = FullDiskApplication(repository, created => store = created);
+        using var client = await app.CreateReadyClientAsync();
+        var before = RepositoryTree.Capture(repository.Path);
+        var index = await IndexTextAsync(client);
+        store!.FullAt = fullAt;
+
+        using var response = await client.PostAsync(Relative("/v2/repository/models/mlp/versions/1/optimize"), V2Requests.Json("""{"method": "graph"}"""));
+
+        response.StatusCode.Should().Be(HttpStatusCode.InsufficientStorage);
+        (await ErrorAsync(response)).Should().Be(DiskFull);
+        await ShouldBeUntouchedAsync(client, before, index);
     }
 
     [Fact]

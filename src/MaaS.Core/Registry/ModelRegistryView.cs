@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using MaaS.Core.Sessions;
@@ -14,7 +15,10 @@ public sealed record ModelRegistryView(
     [property: JsonPropertyName("config"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonNode? Config,
     [property: JsonPropertyName("ignored_config_keys")] IReadOnlyList<string> IgnoredConfigKeys);
 
-/// <summary>One version: state (READY, LOADING, UNAVAILABLE) and reason, file facts, labels, and while loaded its instances and how they were chosen.</summary>
+/// <summary>
+/// One version: state (READY, LOADING, UNAVAILABLE) and reason, file facts, labels, while loaded its instances and how
+/// they were chosen, and for a version made by an optimisation the version it came from with the report.
+/// </summary>
 public sealed record VersionView(
     [property: JsonPropertyName("version")] string Version,
     [property: JsonPropertyName("state")] string State,
@@ -23,4 +27,5 @@ public sealed record VersionView(
     [property: JsonPropertyName("size_bytes")] long? SizeBytes,
     [property: JsonPropertyName("created")] DateTimeOffset? Created,
     [property: JsonPropertyName("labels")] IReadOnlyList<string> Labels,
-    [property: JsonPropertyName("instances"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InstanceChoice? Instances = null);
+    [property: JsonPropertyName("instances"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InstanceChoice? Instances = null,
+    [property: JsonPropertyName("derived_from"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? DerivedFrom = null);

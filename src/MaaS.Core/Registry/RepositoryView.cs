@@ -49,7 +49,8 @@ public sealed class RepositoryView
                 file?.SizeBytes ?? record?.SizeBytes ?? FileSize(directory.VersionFile(number)),
                 file?.Created ?? record?.Created,
                 labels.Where(label => label.Value == number).Select(label => label.Key).Order(StringComparer.Ordinal).ToList(),
-                served?.Instances);
+                served?.Instances,
+                file is null ? record?.DerivedFrom : file.DerivedFrom ?? record?.DerivedFrom);
         }).ToList();
         return new ModelRegistryView(
             name,

@@ -26,6 +26,9 @@ public sealed class VersionFileInfo
 
     public DateTimeOffset? Created { get; }
 
+    /// <summary>The recorded <c>derived_from</c> of a version the server made from another (an optimisation report), or null.</summary>
+    public System.Text.Json.JsonElement? DerivedFrom { get; private init; }
+
     /// <summary>The file's SHA-256 (hex), or null when it is unknown (the file changed or went away before anyone asked).</summary>
     public string? Sha256 => _sha256.Value;
 
@@ -42,7 +45,7 @@ public sealed class VersionFileInfo
         }
 
         var created = record?.Created ?? new DateTimeOffset(file.LastWriteTimeUtc);
-        var info = new VersionFileInfo(file.Length, file.LastWriteTimeUtc, record?.Sha256, created, path);
+        var info = new VersionFileInfo(file.Length, file.LastWriteTimeUtc, record?.Sha256, created, path) { DerivedFrom = record?.DerivedFrom };
         if (hashNow)
         {
             _ = info.Sha256;

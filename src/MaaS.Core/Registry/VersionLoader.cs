@@ -31,7 +31,7 @@ internal sealed partial class VersionLoader(IModelStore store, OnnxModelLoader l
         {
             // A staged upload was hashed while it streamed in: carry that over instead of reading the file again.
             var record = directory.Staged?.TryGetValue(number, out var staged) == true
-                ? new VersionRecord(staged.Sha256, staged.Size, time.GetUtcNow())
+                ? new VersionRecord(staged.Sha256, staged.Size, time.GetUtcNow(), staged.DerivedFrom)
                 : store.ReadRecord(directory.Name, number);
             var info = VersionFileInfo.Read(file, record);
             var model = loader.Load(directory, number, onlyVersion: IsOnlyVersion(directory.Name, number));

@@ -106,6 +106,38 @@ internal sealed class DiskModelStore : IModelStore
         }
     }
 
+    public StagedFile StageWritten(Action<string> write, long maxBytes)
+    {
+        var directory = Path.Combine(Root, StagingName, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "upload");
+        try
+        {
+            write(path);
+            var size = new FileInfo(path).Length;
+            if (size > maxBytes)
+            {
+                throw new ServingException(
+                    FailureKind.PayloadTooLarge, $"the derived model is {size} bytes, over the limit of {maxBytes} bytes (MaaS:Limits:MaxModelBytes)");
+            }
+
+            string sha256;
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+            {
+                // As for an upload: the rename that publishes the version must never expose bytes still in the page cache only.
+                file.Flush(flushToDisk: true);
+                sha256 = Convert.ToHexStringLower(SHA256.HashData(file));
+            }
+
+            return new StagedFile(directory, path, sha256, size);
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
     public void CommitVersion(StagedFile staged, string model, long version, string fileName)
     {
         var target = VersionPath(model, version);
@@ -115,7 +147,7 @@ internal sealed class DiskModelStore : IModelStore
         }
 
         File.Move(staged.Path, Path.Combine(staged.Directory, fileName));
-        var record = new VersionRecord(staged.Sha256, staged.Size, _time.GetUtcNow());
+        var record = new VersionRecord(staged.Sha256, staged.Size, _time.GetUtcNow(), staged.DerivedFrom);
         File.WriteAllBytes(Path.Combine(staged.Directory, RecordFileName), JsonSerializer.SerializeToUtf8Bytes(record, RepositoryJsonContext.Default.VersionRecord));
         Directory.CreateDirectory(ModelPath(model));
         try

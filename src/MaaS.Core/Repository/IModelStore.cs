@@ -17,6 +17,12 @@ internal interface IModelStore
     /// <summary>Streams <paramref name="content"/> into a staging file, hashing it; 413 past <paramref name="maxBytes"/>.</summary>
     Task<StagedFile> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A staging file the server writes itself (a derived model): <paramref name="write"/> gets the path to create, and
+    /// the result is hashed like an upload; 413 past <paramref name="maxBytes"/>. Nothing stays behind when it throws.
+    /// </summary>
+    StagedFile StageWritten(Action<string> write, long maxBytes);
+
     /// <summary>Moves a staged file into place as <c>&lt;model&gt;/&lt;version&gt;/&lt;fileName&gt;</c>; 409 when the version exists.</summary>
     void CommitVersion(StagedFile staged, string model, long version, string fileName);
 

@@ -20,6 +20,9 @@ public sealed class StagedFile : IDisposable
 
     public long Size { get; }
 
+    /// <summary>For a file the server derived from a version: what is recorded with it as <c>derived_from</c> (the optimisation report).</summary>
+    public System.Text.Json.JsonElement? DerivedFrom { get; internal set; }
+
     internal bool Committed { get; set; }
 
     public void Dispose()

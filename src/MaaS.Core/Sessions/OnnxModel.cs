@@ -152,7 +152,7 @@ public sealed partial class OnnxModel : IDisposable
     }
 
     /// <summary>Runs <paramref name="inputs"/> over their own buffers (no copy); returns the outputs and when the inputs were ready and the run ended.</summary>
-    private static (IDisposableReadOnlyCollection<OrtValue> Values, long Prepared, long Ran) Execute(
+    internal static (IDisposableReadOnlyCollection<OrtValue> Values, long Prepared, long Ran) Execute(
         InferenceSession session, List<InferInput> inputs, List<RequestedOutput> outputs, CancellationToken cancellationToken)
     {
         var count = inputs.Count;

@@ -14,6 +14,7 @@ internal static class ErrorHandling
         FailureKind.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
         FailureKind.Conflict => StatusCodes.Status409Conflict,
         FailureKind.InsufficientStorage => StatusCodes.Status507InsufficientStorage,
+        FailureKind.Unprocessable => StatusCodes.Status422UnprocessableEntity,
         _ => StatusCodes.Status500InternalServerError,
     };
 

@@ -18,6 +18,8 @@ internal sealed class SwaggerExamples : IOperationFilter
         }
         """;
 
+    private const string OptimizeExample = """{ "method": "graph", "max_abs_diff": 0.0001, "label": "candidate" }""";
+
     private const string PredictExample = """{ "instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4]] }""";
 
     // mlp has 4 features: exact Shapley values (2^4 = 16 forward passes per row) of class 2's logit.
@@ -98,6 +100,7 @@ internal sealed class SwaggerExamples : IOperationFilter
 
     private static string Example(string path) =>
         path.EndsWith(":predict", StringComparison.Ordinal) ? PredictExample
+        : path.EndsWith("/optimize", StringComparison.Ordinal) ? OptimizeExample
         : path.EndsWith(":explain", StringComparison.Ordinal) ? ExplainV1Example
         : path.EndsWith("/explain", StringComparison.Ordinal) ? ExplainExample
         : InferExample;

@@ -8,24 +8,26 @@ namespace MaaS.Benchmarks.Clients;
 
 /// <summary>
 /// <c>inference.GRPCInferenceService/ModelInfer</c> with the tensors in <c>raw_input_contents</c>, built once from the
-/// same body the HTTP client sends, through one <see cref="GrpcChannel"/>: one HTTP/2 connection (h2c), every
-/// concurrent caller a stream on it. A good answer is an OK status with every requested output and its raw contents.
+/// same body the HTTP client sends, through <c>channels</c> <see cref="GrpcChannel"/>s (default 1): each one HTTP/2
+/// connection (h2c), the concurrent calls taking them in turn as streams. A good answer is an OK status with every
+/// requested output and its raw contents.
 /// </summary>
 internal sealed class GrpcInferCaller : IInferCaller
 {
-    private readonly GrpcChannel _channel;
-    private readonly GRPCInferenceService.GRPCInferenceServiceClient _client;
+    private readonly GrpcChannel[] _channels;
+    private readonly GRPCInferenceService.GRPCInferenceServiceClient[] _clients;
     private readonly ModelInferRequest _request;
+    private int _next;
 
-    public GrpcInferCaller(Uri server, string model, BinaryInferBody body)
+    public GrpcInferCaller(Uri server, string model, BinaryInferBody body, int channels = 1)
     {
-        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions
+        // One connection per channel: the server's default of 100 streams per connection is above every concurrency measured.
+        _channels = [.. Enumerable.Range(0, channels).Select(_ => GrpcChannel.ForAddress(server, new GrpcChannelOptions
         {
-            // One connection: the server's default of 100 streams per connection is above every concurrency measured.
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = false, AutomaticDecompression = DecompressionMethods.None },
             DisposeHttpClient = true,
-        });
-        _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
+        }))];
+        _clients = [.. _channels.Select(channel => new GRPCInferenceService.GRPCInferenceServiceClient(channel))];
         _request = new ModelInferRequest { ModelName = model };
         foreach (var input in body.Inputs)
         {
@@ -46,7 +48,8 @@ internal sealed class GrpcInferCaller : IInferCaller
         try
         {
             // The request is only read, never changed, so every caller serialises the same one.
-            var response = await _client.ModelInferAsync(
+            var client = _clients[(uint)Interlocked.Increment(ref _next) % _clients.Length];
+            var response = await client.ModelInferAsync(
                 _request, deadline: TimeProvider.System.GetUtcNow().UtcDateTime + IInferCaller.CallTimeout, cancellationToken: cancellationToken);
             return response.Outputs.Count != _request.Outputs.Count
                 ? $"{response.Outputs.Count} outputs, not the {_request.Outputs.Count} requested"
@@ -60,5 +63,11 @@ internal sealed class GrpcInferCaller : IInferCaller
         }
     }
 
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+    }
 }

@@ -18,13 +18,14 @@ internal sealed class HttpInferCaller : IInferCaller
     private readonly BinaryInferBody _body;
     private readonly string _headerLength;
 
-    public HttpInferCaller(Uri server, string model, BinaryInferBody body)
+    public HttpInferCaller(Uri server, string model, BinaryInferBody body, long? version = null)
     {
         _client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AutomaticDecompression = DecompressionMethods.None })
         {
             Timeout = IInferCaller.CallTimeout,
         };
-        _uri = new Uri(server, $"v2/models/{Uri.EscapeDataString(model)}/infer");
+        var versionPath = version is null ? "" : $"/versions/{version}";
+        _uri = new Uri(server, $"v2/models/{Uri.EscapeDataString(model)}{versionPath}/infer");
         _body = body;
         _headerLength = body.HeaderLength.ToString(CultureInfo.InvariantCulture);
     }

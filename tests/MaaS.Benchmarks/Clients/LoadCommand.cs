@@ -3,7 +3,7 @@ using MaaS.Benchmarks.Baselines;
 namespace MaaS.Benchmarks.Clients;
 
 /// <summary>
-/// <c>load --protocol grpc|http --url URL --model NAME --body request --header-length N</c>: the server under a
+/// <c>load --protocol grpc|http --url URL --model NAME --body request --header-length N [--channels C]</c>: the server under a
 /// closed-loop load (<see cref="ClosedLoop"/>) of one V2 binary request (<see cref="BinaryInferBody"/>), sent over
 /// HTTP (<see cref="HttpInferCaller"/>, URL the HTTP port) or gRPC (<see cref="GrpcInferCaller"/>, URL the gRPC port),
 /// then its windows as <see cref="WindowCommand"/> says; each line is named after the protocol. The same client code
@@ -19,7 +19,7 @@ internal static class LoadCommand
         var protocol = args.Text("protocol");
         using IInferCaller caller = protocol switch
         {
-            "grpc" => new GrpcInferCaller(server, model, body),
+            "grpc" => new GrpcInferCaller(server, model, body, args.Integer("channels", 1, min: 1)),
             "http" => new HttpInferCaller(server, model, body),
             _ => throw new ArgumentException($"--protocol must be grpc or http, not '{protocol}'"),
         };

@@ -20,6 +20,7 @@
 #   MODELS="<m> ..."   only these models (default: mlp transformer).
 #   WARMUP=<seconds>   untimed window per protocol, at the highest concurrency, before each model (default 3).
 #   PORT=<port>        the server's HTTP port; gRPC takes the next one (default 18700).
+#   CHANNELS=<n>       gRPC channels (HTTP/2 connections) the gRPC client spreads its calls over (default 1).
 # The server inherits the environment, so its settings can be varied per run, e.g.
 #   MaaS__Sessions__InstanceCount=1 grpc-vs-http.sh /tmp/maas-release
 set -euo pipefail
@@ -116,7 +117,7 @@ start_load() {  # protocol, model
     (
         for fd in "${load_in[@]}" "${load_out[@]}"; do eval "exec $fd>&-"; done
         exec "${bench[@]}" load --protocol "$1" --url "$url" --model "$2" --body "$work/bodies/$2.bin" \
-            --header-length "$(cat "$work/bodies/$2.bin.header-length")"
+            --header-length "$(cat "$work/bodies/$2.bin.header-length")" --channels "${CHANNELS:-1}"
     ) <"$work/$1.in" >"$work/$1.out" 2>>"$work/$1.log" &
     load_pid[$1]=$!
     exec {fd_in}>"$work/$1.in" {fd_out}<"$work/$1.out"

@@ -26,6 +26,8 @@ internal sealed class GatedStore(IModelStore inner, string model, long version) 
 
     public Task<StagedFile> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken) => inner.StageAsync(content, maxBytes, cancellationToken);
 
+    public StagedFile StageWritten(Action<string> write, long maxBytes) => inner.StageWritten(write, maxBytes);
+
     public void CommitVersion(StagedFile staged, string model, long version, string fileName) => inner.CommitVersion(staged, model, version, fileName);
 
     public void ReplaceVersions(string model, IReadOnlyDictionary<long, StagedFile> staged, string fileName) => inner.ReplaceVersions(model, staged, fileName);

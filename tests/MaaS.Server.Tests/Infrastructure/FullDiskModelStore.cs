@@ -32,6 +32,11 @@ internal sealed class FullDiskModelStore(IModelStore inner) : IModelStore
             ? inner.StageAsync(new FillingStream(content), maxBytes, cancellationToken)
             : inner.StageAsync(content, maxBytes, cancellationToken);
 
+    public StagedFile StageWritten(Action<string> write, long maxBytes) =>
+        FullAt == FullDiskAt.Stage
+            ? inner.StageWritten(path => throw DiskFull(), maxBytes)
+            : inner.StageWritten(write, maxBytes);
+
     public void CommitVersion(StagedFile staged, string model, long version, string fileName)
     {
         ThrowIfFull(FullDiskAt.CommitVersion);

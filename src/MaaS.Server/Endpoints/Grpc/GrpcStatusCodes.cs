@@ -18,7 +18,8 @@ internal static class GrpcStatusCodes
         StatusCodes.Status403Forbidden => StatusCode.PermissionDenied,
         StatusCodes.Status404NotFound => StatusCode.NotFound,
         StatusCodes.Status408RequestTimeout => StatusCode.DeadlineExceeded,
-        StatusCodes.Status409Conflict => StatusCode.FailedPrecondition,
+        // 422 (nothing for an optimisation to change): the model, not the request's form, is what does not fit.
+        StatusCodes.Status409Conflict or StatusCodes.Status422UnprocessableEntity => StatusCode.FailedPrecondition,
         StatusCodes.Status413PayloadTooLarge or StatusCodes.Status507InsufficientStorage => StatusCode.ResourceExhausted,
         StatusCodes.Status503ServiceUnavailable => StatusCode.Unavailable,
         _ => StatusCode.Internal,

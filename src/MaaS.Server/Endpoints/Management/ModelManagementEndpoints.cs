@@ -15,7 +15,7 @@ using Microsoft.Net.Http.Headers;
 namespace MaaS.Server.Endpoints.Management;
 
 /// <summary>Registry management (ours): upload versions, replace config, move labels, delete, all written to the repository.</summary>
-internal static class ModelManagementEndpoints
+internal static partial class ModelManagementEndpoints
 {
     private const int MaxConfigBytes = 1024 * 1024;
 
@@ -38,6 +38,7 @@ internal static class ModelManagementEndpoints
         group.MapDelete("/labels/{label}", RemoveLabelAsync).WithSummary("Remove a label.");
         group.MapDelete("/versions/{modelVersion:regex(^[0-9]+$)}", DeleteVersionAsync).WithSummary("Unload and delete a version (409 while labelled).");
         group.MapDelete("", DeleteModelAsync).WithSummary("Unload and delete the model.");
+        MapOptimize(group);
         return group;
     }
 
