@@ -19,9 +19,13 @@ public sealed class TextEmbeddingPipeline
     public const string EmbeddingOutput = "embedding";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private const char AccentTableStart = '\u00C0';
+    private const string AccentTable = "AAAAAA\u00C6CEEEEIIII\u00D0NOOOOO\u00D7\u00D8UUUUY\u00DE\u00DFaaaaaa\u00E6ceeeeiiii\u00F0nooooo\u00F7\u00F8uuuuy\u00FEyAaAaAaCcCcCcCcDd\u0110\u0111EeEeEeEeEeGgGgGgGgHh\u0126\u0127IiIiIiIiI\u0131\u0132\u0133JjKk\u0138LlLlLl\u013F\u0140\u0141\u0142NnNnNn\u0149\u014A\u014BOoOoOo\u0152\u0153RrRrRrSsSsSsSsTtTt\u0166\u0167UuUuUuUuUuUuWwYyYZzZzZz\u017F\u0180\u0181\u0182\u0183\u0184\u0185\u0186\u0187\u0188\u0189\u018A\u018B\u018C\u018D\u018E\u018F\u0190\u0191\u0192\u0193\u0194\u0195\u0196\u0197\u0198\u0199\u019A\u019B\u019C\u019D\u019E\u019FOo\u01A2\u01A3\u01A4\u01A5\u01A6\u01A7\u01A8\u01A9\u01AA\u01AB\u01AC\u01AD\u01AEUu\u01B1\u01B2\u01B3\u01B4\u01B5\u01B6\u01B7\u01B8\u01B9\u01BA\u01BB\u01BC\u01BD\u01BE\u01BF\u01C0\u01C1\u01C2\u01C3\u01C4\u01C5\u01C6\u01C7\u01C8\u01C9\u01CA\u01CB\u01CCAaIiOoUuUuUuUuUu\u01DDAaAa\u00C6\u00E6\u01E4\u01E5GgKkOoOo\u01B7\u0292j\u01F1\u01F2\u01F3Gg\u01F6\u01F7NnAa\u00C6\u00E6\u00D8\u00F8AaAaEeEeIiIiOoOoRrRrUuUuSsTt\u021C\u021DHh\u0220\u0221\u0222\u0223\u0224\u0225AaEeOoOoOoOoYy\u0234\u0235\u0236\u0237\u0238\u0239\u023A\u023B\u023C\u023D\u023E\u023F\u0240\u0241\u0242\u0243\u0244\u0245\u0246\u0247\u0248\u0249\u024A\u024B\u024C\u024D\u024E\u024F";
+
     private readonly BertTokenizer _tokenizer;
     private readonly int _maxLength;
     private readonly bool _normalize;
+    private readonly bool _lowerCase;
     private readonly string _source;
 
     private TextEmbeddingPipeline(string name, PipelineConfig config, BertTokenizer tokenizer)
@@ -32,6 +36,7 @@ public sealed class TextEmbeddingPipeline
         _maxLength = config.Text!.MaxLength ?? 256;
         MaxTexts = config.Text.MaxTexts ?? 256;
         _normalize = config.Pooling!.Normalize ?? true;
+        _lowerCase = config.Text.LowerCase ?? true;
         _source = config.Pooling.Source ?? "last_hidden_state";
     }
 
@@ -97,8 +102,34 @@ public sealed class TextEmbeddingPipeline
     }
 
     /// <summary>Token ids as the inner model receives them: [CLS] … [SEP], at most max_length.</summary>
+    /// <remarks>
+    /// An uncased BERT strips accents after decomposing (NFD), as the reference BasicTokenizer does; the tokenizer's
+    /// own option leaves them, so "café" would become [UNK] instead of "cafe".
+    /// </remarks>
     public IReadOnlyList<int> Tokenize(string text) =>
-        _tokenizer.EncodeToIds(text, _maxLength, addSpecialTokens: true, out _, out _);
+        _tokenizer.EncodeToIds(_lowerCase ? StripAccents(text) : text, _maxLength, addSpecialTokens: true, out _, out _);
+
+    private static string StripAccents(string text)
+    {
+        if (Ascii.IsValid(text))
+        {
+            return text;
+        }
+
+        // The server runs with invariant globalization (no ICU), where string.Normalize cannot decompose: the Latin
+        // letters (U+00C0 to U+024F) map to their base letter by a table made from Unicode's NFD, and combining marks
+        // (U+0300 to U+036F) are dropped, as is U+200B, a format character BERT drops too (it marks them here).
+        return string.Create(text.Length, text, static (target, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                target[i] = c >= AccentTableStart && c < AccentTableStart + AccentTable.Length ? AccentTable[c - AccentTableStart]
+                    : c is >= '\u0300' and <= '\u036F' ? '\u200B'
+                    : c;
+            }
+        }).Replace("\u200B", string.Empty, StringComparison.Ordinal);
+    }
 
     /// <summary>
     /// Embeds <paramref name="texts"/> through <paramref name="inner"/>: rows go in chunks of the inner model's batch size,
