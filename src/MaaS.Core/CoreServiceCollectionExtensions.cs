@@ -37,6 +37,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton(_ => CpuBudget.FromEnvironment());
         services.TryAddSingleton<OnnxModelLoader>();
         services.TryAddSingleton<ModelRegistry>();
+        services.TryAddSingleton<Pipelines.PipelineCatalog>();
         services.TryAddSingleton<IModelStore, DiskModelStore>();
         services.TryAddSingleton<ModelLocks>();
         services.TryAddSingleton<VersionLoader>();

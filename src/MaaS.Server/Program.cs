@@ -2,6 +2,7 @@ using MaaS.Core;
 using MaaS.Server.Endpoints.Grpc;
 using MaaS.Server.Endpoints.Health;
 using MaaS.Server.Endpoints.Management;
+using MaaS.Server.Endpoints.OpenAI;
 using MaaS.Server.Endpoints.V1;
 using MaaS.Server.Endpoints.V2;
 using MaaS.Server.Hosting;
@@ -37,6 +38,7 @@ app.MapStatistics();
 app.MapRepositoryControl();
 app.MapModelManagement();
 app.MapPredictV1();
+app.MapEmbeddings();
 app.MapMaaSGrpc();
 try
 {

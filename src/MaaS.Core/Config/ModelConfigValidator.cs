@@ -28,6 +28,7 @@ internal sealed partial class ModelConfigValidator
         validator.Optimization();
         validator.DynamicBatching();
         validator.ModelWarmup();
+        validator.Pipeline();
     }
 
     private void Model()

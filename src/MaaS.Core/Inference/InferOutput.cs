@@ -43,7 +43,9 @@ public sealed class InferOutput
     public ReadOnlySpan<byte> FixedData =>
         Value is { } value
             ? value.GetTensorDataAsSpan<byte>().Slice((int)(ElementOffset * DataType.ElementSize()), (int)(ElementCount * DataType.ElementSize()))
-            : throw new InvalidOperationException($"output '{Name}' is BYTES");
+            : Serialized is { } computed && DataType != TensorDataType.Bytes
+                ? computed.Span
+                : throw new InvalidOperationException($"output '{Name}' is BYTES");
 
     /// <summary>Size of the binary form: raw bytes, or for BYTES the length-prefixed elements.</summary>
     public long BinarySize

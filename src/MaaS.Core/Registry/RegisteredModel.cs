@@ -16,7 +16,10 @@ public sealed class RegisteredModel(ModelDirectory directory, ImmutableSortedDic
     public string Name => Directory.Name;
 
     /// <summary>Why the model as a whole cannot be served (bad config.json, no versions); null otherwise.</summary>
-    public string? Error => Directory.ConfigError ?? (Versions.IsEmpty && !Unloaded ? NoVersionReason : null);
+    public string? Error => Directory.ConfigError ?? (Versions.IsEmpty && !Unloaded && !IsPipeline ? NoVersionReason : null);
+
+    /// <summary>A pipeline model (config <c>pipeline</c>): steps around another model, no versions of its own.</summary>
+    public bool IsPipeline => Directory.Config?.Pipeline is not null;
 
     private string NoVersionReason => Directory.Versions.Count == 0
         ? $"model '{Name}' has no version directories holding {Directory.ModelFileName}"

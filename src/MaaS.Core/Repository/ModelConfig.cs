@@ -59,6 +59,10 @@ public sealed class ModelConfig
     [JsonPropertyName("pinned")]
     public bool? Pinned { get; set; }
 
+    /// <summary>Ours: steps around another model (docs/pipelines.md); such a model has no ONNX file of its own.</summary>
+    [JsonPropertyName("pipeline")]
+    public PipelineConfig? Pipeline { get; set; }
+
     /// <summary>Top-level keys this class does not declare: once parsed, only Triton keys we do not implement.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; set; }

@@ -52,6 +52,8 @@ internal static class ErrorHandling
             context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return context.Response.WriteAsJsonAsync(new ErrorResponse(message), MaaSJsonContext.Error, contentType: null, context.RequestAborted);
+        return Endpoints.OpenAI.OpenAIError.Applies(context)
+            ? Endpoints.OpenAI.OpenAIError.WriteAsync(context, statusCode, message)
+            : context.Response.WriteAsJsonAsync(new ErrorResponse(message), MaaSJsonContext.Error, contentType: null, context.RequestAborted);
     }
 }

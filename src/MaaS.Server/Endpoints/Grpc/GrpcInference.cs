@@ -2,7 +2,6 @@ using Grpc.Core;
 using Inference;
 using MaaS.Core;
 using MaaS.Core.Inference;
-using MaaS.Core.Registry;
 using MaaS.Server.Endpoints.V2;
 using MaaS.Server.Hosting;
 using Microsoft.Extensions.Options;
@@ -73,9 +72,9 @@ internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits 
         // The request's raw contents may be used in place: the message outlives the request.
         public InferRequest Decode(ModelSignature signature) => GrpcTensorReader.Read(message, signature);
 
-        public ValueTask WriteAsync(InferResult result, InferRequest request, VersionLease lease, CancellationToken cancellationToken)
+        public ValueTask WriteAsync(InferResult result, InferRequest request, string modelName, long version, CancellationToken cancellationToken)
         {
-            Response = GrpcTensorWriter.Write(result, request.Id, lease.ModelName, lease.VersionNumber);
+            Response = GrpcTensorWriter.Write(result, request.Id, modelName, version);
             return ValueTask.CompletedTask;
         }
     }

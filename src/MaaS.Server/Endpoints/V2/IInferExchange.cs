@@ -1,5 +1,4 @@
 using MaaS.Core.Inference;
-using MaaS.Core.Registry;
 
 namespace MaaS.Server.Endpoints.V2;
 
@@ -9,6 +8,6 @@ internal interface IInferExchange
     /// <summary>Decodes and validates the request for <paramref name="signature"/>; may be called twice when the version changes under it.</summary>
     InferRequest Decode(ModelSignature signature);
 
-    /// <summary>Writes (or builds) the answer while the outputs are alive.</summary>
-    ValueTask WriteAsync(InferResult result, InferRequest request, VersionLease lease, CancellationToken cancellationToken);
+    /// <summary>Writes (or builds) the answer while the outputs are alive; <paramref name="modelName"/> is the model the client addressed.</summary>
+    ValueTask WriteAsync(InferResult result, InferRequest request, string modelName, long version, CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using MaaS.Core.Inference;
+using MaaS.Core.Pipelines;
 using MaaS.Core.Registry;
 using MaaS.Server.Hosting;
 using MaaS.Server.Hosting.Metrics;
@@ -11,7 +12,8 @@ namespace MaaS.Server.Endpoints.V2;
 /// holds no version, and an evicted one is not loaded again for it), the model runs it (through its dynamic batcher
 /// when it has one), and statistics, metrics, traces and the request log's served version are recorded the same way.
 /// </summary>
-internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatistics statistics, Telemetry telemetry, TimeProvider time)
+internal sealed class InferencePipeline(
+    LoadedModelCache cache, PipelineCatalog pipelines, InferenceStatistics statistics, Telemetry telemetry, TimeProvider time)
 {
     /// <remarks>
     /// <c>context</c> records the served model and version for the request log; it is null when the caller records them
@@ -22,6 +24,12 @@ internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatist
         where TExchange : IInferExchange
     {
         context?.SetServedModel(modelName);
+        if (pipelines.TryGet(modelName, out var pipeline))
+        {
+            await RunPipelineAsync(context, pipeline, version, label, exchange, cancellationToken);
+            return;
+        }
+
         var (number, signature) = cache.Resolve(modelName, version, label);
         context?.SetServedVersion(number);
         var tracker = statistics.Start(modelName, number);
@@ -47,7 +55,7 @@ internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatist
             telemetry.RecordRun(modelName, lease.VersionNumber, runStarted, result.Timings);
             using (telemetry.Start("maas.encode", modelName, lease.VersionNumber))
             {
-                await exchange.WriteAsync(result, request, lease, cancellationToken);
+                await exchange.WriteAsync(result, request, lease.ModelName, lease.VersionNumber, cancellationToken);
             }
 
             tracker.Succeeded(request, result, signature);
@@ -60,6 +68,24 @@ internal sealed class InferencePipeline(LoadedModelCache cache, InferenceStatist
         {
             request?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A pipeline model: the request is decoded for the pipeline's own inputs, its steps run around the inner model
+    /// (whose version or label the route addresses), and the answer names the pipeline.
+    /// </summary>
+    private async Task RunPipelineAsync<TExchange>(
+        HttpContext? context, TextEmbeddingPipeline pipeline, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
+        where TExchange : IInferExchange
+    {
+        var (number, inner) = cache.Resolve(pipeline.InnerModel, version, label);
+        context?.SetServedVersion(number);
+        using var request = Decode(exchange, pipeline.SignatureFor(inner), pipeline.Name, number);
+        var texts = pipeline.ReadTexts(request);
+        using var lease = await cache.AcquireAsync(pipeline.InnerModel, version, label, cancellationToken);
+        var embeddings = await pipeline.EmbedAsync(texts, lease.Model, request.Priority, request.TimeoutMicroseconds, cancellationToken);
+        using var result = TextEmbeddingPipeline.ToResult(embeddings, request);
+        await exchange.WriteAsync(result, request, pipeline.Name, lease.VersionNumber, cancellationToken);
     }
 
     private InferRequest Decode<TExchange>(TExchange exchange, ModelSignature signature, string modelName, long version)

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using MaaS.Core;
 using MaaS.Core.Inference;
-using MaaS.Core.Registry;
 using MaaS.Server.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -52,8 +51,8 @@ internal static class InferenceV2Endpoints
                 ? InferRequestReader.ReadRaw(body.Span, signature)
                 : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature);
 
-        public ValueTask WriteAsync(InferResult result, InferRequest request, VersionLease lease, CancellationToken cancellationToken) =>
-            new(WriteResponseAsync(response, result, request.Id, lease, cancellationToken));
+        public ValueTask WriteAsync(InferResult result, InferRequest request, string modelName, long version, CancellationToken cancellationToken) =>
+            new(WriteResponseAsync(response, result, request.Id, modelName, version, cancellationToken));
     }
 
     /// <summary>The JSON header's length; null without the header (the body is all JSON); 0 for a raw binary body.</summary>
@@ -73,14 +72,14 @@ internal static class InferenceV2Endpoints
     }
 
     private static async Task WriteResponseAsync(
-        HttpResponse response, InferResult result, string? id, VersionLease lease, CancellationToken cancellationToken)
+        HttpResponse response, InferResult result, string? id, string modelName, long version, CancellationToken cancellationToken)
     {
         if (!InferResponseWriter.HasBinaryOutputs(result))
         {
             response.ContentType = "application/json";
             await using (var json = new Utf8JsonWriter(response.BodyWriter, MaaSJsonContext.WriterOptions))
             {
-                InferResponseWriter.WriteJson(json, result, id, lease.ModelName, lease.VersionNumber);
+                InferResponseWriter.WriteJson(json, result, id, modelName, version);
             }
 
             await response.BodyWriter.FlushAsync(cancellationToken);
@@ -93,7 +92,7 @@ internal static class InferenceV2Endpoints
         {
             await using (var json = new Utf8JsonWriter(header, MaaSJsonContext.WriterOptions))
             {
-                InferResponseWriter.WriteJson(json, result, id, lease.ModelName, lease.VersionNumber);
+                InferResponseWriter.WriteJson(json, result, id, modelName, version);
             }
 
             long length = header.WrittenCount;

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using MaaS.Core.Config;
+using MaaS.Core.Pipelines;
 using MaaS.Core.Registry;
 using MaaS.Core.Tensors;
 using MaaS.Server.Hosting;
@@ -32,11 +34,14 @@ internal static class ModelMetadataEndpoints
     internal static async Task<ModelMetadataResponse> DescribeAsync(
         string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken)
     {
-        using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
+        // A pipeline model shows its own inputs and outputs, and the versions of the model it runs.
+        var pipeline = PipelineOf(registry, modelName);
+        var served = pipeline?.InnerModel ?? modelName;
+        using var lease = await modelVersion.AcquireAsync(cache, served, cancellationToken);
         var model = lease.Model;
-        var signature = model.Signature;
+        var signature = pipeline is null ? model.Signature : TextEmbeddingPipeline.SignatureFor(pipeline, model.Signature);
         var versions = modelVersion.Number is null && modelVersion.Label is null
-            ? registry.GetModel(modelName).ReadyVersions.Select(v => v.Number.ToString(CultureInfo.InvariantCulture)).ToList()
+            ? registry.GetModel(served).ReadyVersions.Select(v => v.Number.ToString(CultureInfo.InvariantCulture)).ToList()
             : [lease.VersionNumber.ToString(CultureInfo.InvariantCulture)];
         return new ModelMetadataResponse(
             modelName,
@@ -57,10 +62,14 @@ internal static class ModelMetadataEndpoints
     /// <summary>True when the addressed version (or the latest) can serve; 404 when the model or version is unknown.</summary>
     internal static bool IsReady(string modelName, ModelVersionRoute modelVersion, ModelRegistry registry)
     {
+        modelName = PipelineOf(registry, modelName)?.InnerModel ?? modelName;
         var model = registry.GetModel(modelName);
         var version = modelVersion.Resolve(registry, modelName);
         return version is null ? model.Latest is not null : registry.GetVersion(modelName, version).IsRoutable;
     }
+
+    private static PipelineConfig? PipelineOf(ModelRegistry registry, string modelName) =>
+        registry.TryGetModel(modelName, out var model) ? model.Directory.Config?.Pipeline : null;
 
     private static async Task<Ok<JsonObject>> GetConfigAsync(
         string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken) =>
