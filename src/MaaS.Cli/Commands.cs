@@ -71,6 +71,7 @@ internal static class Commands
         root.Subcommands.Add(optimize);
 
         InferCommand.Add(root, wrap);
+        BenchCommand.Add(root, wrap);
     }
 
     private static async Task<int> ListModelsAsync(CommandContext context, CancellationToken cancellationToken)

@@ -156,6 +156,25 @@ public sealed class CliTests(BundledServer server) : IClassFixture<BundledServer
         stderr.Should().StartWith("error: 409");
     }
 
+    [Fact]
+    public async Task Bench_ShortRun_ReportsThroughputLatencyAndServerTimes()
+    {
+        var (code, stdout, stderr) = await RunAsync(server.App, "bench", "mlp", "--concurrency", "1,2", "--duration", "300ms", "--warmup", "100ms", "-o", "json");
+
+        code.Should().Be(0, stderr);
+        var rows = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
+        rows.Select(r => r.GetProperty("concurrency").GetDouble()).Should().Equal(1, 2);
+        foreach (var row in rows)
+        {
+            row.GetProperty("requests").GetDouble().Should().BePositive();
+            row.GetProperty("throughput_per_s").GetDouble().Should().BePositive();
+            row.GetProperty("p50_ms").GetDouble().Should().BeLessThanOrEqualTo(row.GetProperty("p99_ms").GetDouble());
+            row.GetProperty("server_compute_ms").GetDouble().Should().BeGreaterThan(0);
+        }
+
+        (await RunAsync(server.App, "bench", "mlp", "--duration", "soon")).Code.Should().Be(2);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static Task<(int Code, string Stdout, string Stderr)> RunAsync(MaaSApplication app, params string[] args) => RunWithStdinAsync(app, "", args);
