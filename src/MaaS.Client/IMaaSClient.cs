@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace MaaS.Client;
+
+/// <summary>
+/// The server's operations. <see cref="MaaSClient"/> speaks HTTP (every call); a gRPC transport would speak
+/// Triton's gRPC service, which has no registry-management routes: those throw <see cref="NotSupportedException"/> there.
+/// Every failure is a <see cref="MaaSException"/>.
+/// </summary>
+public interface IMaaSClient
+{
+    Task<bool> IsLiveAsync(CancellationToken cancellationToken = default);
+
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+
+    Task<ServerMetadata> GetServerMetadataAsync(CancellationToken cancellationToken = default);
+
+    Task<ModelMetadata> GetModelMetadataAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
+
+    Task<bool> IsModelReadyAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
+
+    /// <summary>The effective configuration, in Triton's ModelConfig JSON.</summary>
+    Task<JsonElement> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<RepositoryIndexEntry>> GetRepositoryIndexAsync(bool readyOnly = false, CancellationToken cancellationToken = default);
+
+    Task<InferResult> InferAsync(string model, IReadOnlyList<InferInput> inputs, InferOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Statistics in Triton's shape: of every model, or of one model (version).</summary>
+    Task<JsonElement> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default);
+
+    Task LoadModelAsync(string model, CancellationToken cancellationToken = default);
+
+    Task UnloadModelAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>The registry's view of a model: every version on disk with state, sha256, size, labels; labels; config.</summary>
+    Task<JsonElement> GetModelViewAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>Uploads a model.onnx as a new version (the next number unless <paramref name="version"/> is given); returns once it is READY.</summary>
+    Task<UploadResult> UploadVersionAsync(string model, Stream onnx, long? version = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default);
+
+    Task SetLabelAsync(string model, string label, long version, CancellationToken cancellationToken = default);
+
+    Task RemoveLabelAsync(string model, string label, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces config.json (or, with <paramref name="contentType"/> text/plain, config.pbtxt).</summary>
+    Task ReplaceConfigAsync(string model, string config, string contentType = "application/json", CancellationToken cancellationToken = default);
+
+    Task DeleteVersionAsync(string model, long version, CancellationToken cancellationToken = default);
+
+    Task DeleteModelAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>Derives an optimised version; the report (201), or a <see cref="MaaSException"/> (422 when a bound breaks).</summary>
+    Task<JsonElement> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default);
+}
