@@ -228,11 +228,12 @@ public sealed class OnnxModelLoaderTests : IDisposable
             elements.Add(System.Text.Encoding.UTF8.GetString(output.GetBytesElement(i, ref offset)));
         }
 
-        // PyTorch logits (reference file): row 0 0.343344, 0.258996, -0.021324; row 1 0.112493, 0.031686, ...
+        // The reference flowers are one setosa, one versicolor and one virginica; PyTorch's logits (reference file):
+        // row 0 10.503321, 0.561987, -17.673286; row 1 -4.540907, 7.221628, -3.073854; row 2 -7.180349, -1.760097, 8.140385.
         elements.Should().Equal(
-            "0.343344:0:setosa", "0.258996:1:versicolor",
-            "0.112493:0:setosa", "0.031686:1:versicolor",
-            "0.235650:0:setosa", "0.130608:1:versicolor");
+            "10.503321:0:setosa", "0.561987:1:versicolor",
+            "7.221628:1:versicolor", "-3.073854:2:virginica",
+            "8.140385:2:virginica", "-1.760097:1:versicolor");
     }
 
     [Fact]
