@@ -87,7 +87,7 @@ public sealed partial class LoadedModelBudgetTests
         metrics.Should().Contain("maas_execution_provider{provider=\"cpu\"} 1")
             .And.Contain("nv_model_load_duration_secs{model=\"mlp\",version=\"1\"}")
             .And.Contain("maas_model_warmup_duration_seconds{model=\"transformer\",version=\"1\"}");
-        (await MetricAsync(client, "maas_loaded_versions")).Should().Be(5);
+        (await MetricAsync(client, "maas_loaded_versions")).Should().Be(7);
     }
 
     private static async Task<long> MetricAsync(HttpClient client, string name)

@@ -155,7 +155,7 @@ public sealed class MetadataTests(MaaSApplication app)
         using var index = await ReadJsonAsync(response);
         index.RootElement.EnumerateArray()
             .Select(entry => $"{entry.GetProperty("name").GetString()}/{entry.GetProperty("version").GetString()} {entry.GetProperty("state").GetString()}")
-            .Should().BeEquivalentTo("cnn/1 READY", "mlp/1 READY", "rnn/1 READY", "rnn/2 READY", "transformer/1 READY");
+            .Should().BeEquivalentTo("cnn/1 READY", "linear/1 READY", "logistic/1 READY", "mlp/1 READY", "rnn/1 READY", "rnn/2 READY", "transformer/1 READY");
         index.RootElement.EnumerateArray().Where(entry => entry.TryGetProperty("reason", out _)).Should().BeEmpty();
     }
 
