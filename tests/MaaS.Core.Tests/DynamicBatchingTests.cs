@@ -68,7 +68,7 @@ public sealed class DynamicBatchingTests : IDisposable
             classes.Shape.Should().Equal(1, 1);
             var offset = 0;
             var expectedLogits = Floats(Output("logits"))[..2];
-            var top = expectedLogits[0] >= expectedLogits[1] ? 0 : 1;
+            var top = expectedLogits[0] >= expectedLogits[1] ? "0:negative" : "1:positive";
             Encoding.UTF8.GetString(classes.GetBytesElement(0, ref offset)).Should().EndWith($":{top}");
             results[1].Outputs.Should().ContainSingle().Which.Name.Should().Be("embedding");
             ShouldMatchReference(results[1], "embedding", 1, 1);
@@ -175,6 +175,7 @@ public sealed class DynamicBatchingTests : IDisposable
         config["dynamic_batching"] = JsonNode.Parse(dynamicBatching);
         var target = _temp.CreateDirectory(Path.Combine("m", "1"));
         File.Copy(Path.Combine(RepositoryPaths.Models, "transformer", "1", "model.onnx"), Path.Combine(target, "model.onnx"), overwrite: true);
+        File.Copy(Path.Combine(RepositoryPaths.Models, "transformer", "labels.txt"), Path.Combine(_temp.Path, "m", "labels.txt"), overwrite: true);
         _temp.WriteFile(Path.Combine("m", "config.json"), config.ToJsonString());
         return ModelRepositoryScanner.ReadModel("m", Path.Combine(_temp.Path, "m"));
     }

@@ -8,7 +8,7 @@ using MaaS.Core.Tests.Infrastructure;
 
 namespace MaaS.Core.Tests;
 
-/// <summary>The loaded-model budget over a copy of the bundled repository: 4 models, 5 versions.</summary>
+/// <summary>The loaded-model budget over a copy of four bundled models: 4 models, 5 versions.</summary>
 public sealed class LoadedModelCacheTests : IDisposable
 {
     private static readonly (string Model, int Version)[] Bundled = [("mlp", 1), ("cnn", 1), ("rnn", 2), ("transformer", 1)];

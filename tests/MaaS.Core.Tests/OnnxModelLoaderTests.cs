@@ -228,11 +228,19 @@ public sealed class OnnxModelLoaderTests : IDisposable
             elements.Add(System.Text.Encoding.UTF8.GetString(output.GetBytesElement(i, ref offset)));
         }
 
-        // PyTorch logits (reference file): row 0 0.343344, 0.258996, -0.021324; row 1 0.112493, 0.031686, ...
-        elements.Should().Equal(
-            "0.343344:0:setosa", "0.258996:1:versicolor",
-            "0.112493:0:setosa", "0.031686:1:versicolor",
-            "0.235650:0:setosa", "0.130608:1:versicolor");
+        // The reference flowers are one setosa, one versicolor and one virginica; PyTorch's logits (reference file):
+        // row 0 10.503321, 0.561987, -17.673286; row 1 -4.540907, 7.221628, -3.073854; row 2 -7.180349, -1.760097, 8.140385.
+        // The labels must match exactly, the scores (printed with 6 decimals) to float32 rounding of logits near 10.
+        elements.Select(element => element[(element.IndexOf(':', StringComparison.Ordinal) + 1)..]).Should().Equal(
+            "0:setosa", "1:versicolor",
+            "1:versicolor", "2:virginica",
+            "2:virginica", "1:versicolor");
+        float[] scores = [10.503321f, 0.561987f, 7.221628f, -3.073854f, 8.140385f, -1.760097f];
+        for (var i = 0; i < elements.Count; i++)
+        {
+            float.Parse(elements[i][..elements[i].IndexOf(':', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture)
+                .Should().BeApproximately(scores[i], 1e-4f, elements[i]);
+        }
     }
 
     [Fact]

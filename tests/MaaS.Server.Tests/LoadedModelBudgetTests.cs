@@ -4,11 +4,11 @@ using MaaS.Server.Tests.Infrastructure;
 
 namespace MaaS.Server.Tests;
 
-/// <summary>The bundled repository (4 models, 5 versions) served from a budget of two loaded versions, over HTTP.</summary>
+/// <summary>The bundled repository (6 models, 7 versions) served from a budget of two loaded versions, over HTTP.</summary>
 public sealed partial class LoadedModelBudgetTests
 {
     private static readonly (string Model, int Version)[] Order =
-        [("mlp", 1), ("cnn", 1), ("rnn", 1), ("transformer", 1), ("rnn", 2), ("mlp", 1), ("transformer", 1), ("cnn", 1), ("rnn", 1)];
+        [("mlp", 1), ("cnn", 1), ("rnn", 1), ("transformer", 1), ("rnn", 2), ("mlp", 1), ("transformer", 1), ("cnn", 1), ("rnn", 1), ("linear", 1), ("logistic", 1)];
 
     [Fact]
     public async Task Infer_EveryModelInTurn_AnswersLikePyTorchWithNeverMoreThanTwoLoaded()
@@ -41,8 +41,8 @@ public sealed partial class LoadedModelBudgetTests
 
         using var index = await client.PostAsync(new Uri("/v2/repository/index", UriKind.Relative), null);
         var body = await index.Content.ReadAsStringAsync();
-        EvictedEntry().Count(body).Should().Be(3, "five versions, two loaded: {0}", body);
-        foreach (var model in new[] { "mlp", "cnn", "rnn", "transformer" })
+        EvictedEntry().Count(body).Should().Be(5, "seven versions, two loaded: {0}", body);
+        foreach (var model in new[] { "mlp", "cnn", "rnn", "transformer", "linear", "logistic" })
         {
             using var ready = await client.GetAsync(new Uri($"/v2/models/{model}/ready", UriKind.Relative));
             ready.StatusCode.Should().Be(HttpStatusCode.OK, "an evicted model is still ready for routing");
@@ -87,7 +87,7 @@ public sealed partial class LoadedModelBudgetTests
         metrics.Should().Contain("maas_execution_provider{provider=\"cpu\"} 1")
             .And.Contain("nv_model_load_duration_secs{model=\"mlp\",version=\"1\"}")
             .And.Contain("maas_model_warmup_duration_seconds{model=\"transformer\",version=\"1\"}");
-        (await MetricAsync(client, "maas_loaded_versions")).Should().Be(5);
+        (await MetricAsync(client, "maas_loaded_versions")).Should().Be(7);
     }
 
     private static async Task<long> MetricAsync(HttpClient client, string name)

@@ -60,6 +60,8 @@ public sealed class MetadataTests(MaaSApplication app)
     [InlineData("cnn", "1", "image FP32 [-1,1,28,28]", "logits FP32 [-1,10]")]
     [InlineData("rnn", "1,2", "sequence FP32 [-1,-1,8]", "output FP32 [-1,4]")]
     [InlineData("transformer", "1", "input_ids INT64 [-1,-1]; attention_mask INT64 [-1,-1]", "embedding FP32 [-1,32]; logits FP32 [-1,2]")]
+    [InlineData("linear", "1", "x FP32 [-1,1]", "y FP32 [-1,1]")]
+    [InlineData("logistic", "1", "x FP32 [-1,1]", "probability FP32 [-1,1]")]
     public async Task GetModelMetadata_BundledModel_DescribesVersionsInputsAndOutputs(string model, string versions, string inputs, string outputs)
     {
         using var client = await app.CreateReadyClientAsync();
@@ -153,7 +155,7 @@ public sealed class MetadataTests(MaaSApplication app)
         using var index = await ReadJsonAsync(response);
         index.RootElement.EnumerateArray()
             .Select(entry => $"{entry.GetProperty("name").GetString()}/{entry.GetProperty("version").GetString()} {entry.GetProperty("state").GetString()}")
-            .Should().BeEquivalentTo("cnn/1 READY", "mlp/1 READY", "rnn/1 READY", "rnn/2 READY", "transformer/1 READY");
+            .Should().BeEquivalentTo("cnn/1 READY", "linear/1 READY", "logistic/1 READY", "mlp/1 READY", "rnn/1 READY", "rnn/2 READY", "transformer/1 READY");
         index.RootElement.EnumerateArray().Where(entry => entry.TryGetProperty("reason", out _)).Should().BeEmpty();
     }
 
@@ -181,7 +183,7 @@ public sealed class MetadataTests(MaaSApplication app)
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         using var body = await ReadJsonAsync(response);
-        Strings(body.RootElement.GetProperty("models")).Should().BeEquivalentTo("cnn", "mlp", "rnn", "transformer");
+        Strings(body.RootElement.GetProperty("models")).Should().BeEquivalentTo("cnn", "linear", "logistic", "mlp", "rnn", "transformer");
     }
 
     [Fact]

@@ -163,7 +163,9 @@ public sealed class OptimizeTests(MlpServerFixture server) : IClassFixture<MlpSe
         maxAbs.Should().BePositive("{0} changes the arithmetic", method);
         foreach (var expected in reference.Outputs)
         {
-            optimized.ShouldMatch(expected, method == "int8" ? 0.1 : 1e-2);
+            // int8's error grows with the values' range (the trained cnn's logits reach about 33): 1% of the largest.
+            var largest = expected.Data.EnumerateArray().Max(value => Math.Abs(value.GetDouble()));
+            optimized.ShouldMatch(expected, method == "int8" ? Math.Max(0.1, 0.01 * largest) : 1e-2);
         }
     }
 

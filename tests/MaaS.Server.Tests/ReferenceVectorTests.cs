@@ -19,6 +19,8 @@ public sealed class ReferenceVectorTests(MaaSApplication app)
         { "rnn", 1 },
         { "rnn", 2 },
         { "transformer", 1 },
+        { "linear", 1 },
+        { "logistic", 1 },
     };
 
     // KServe V1 has no version in its path: it serves the latest version, so rnn's version 1 cannot be reached by it.
@@ -28,6 +30,8 @@ public sealed class ReferenceVectorTests(MaaSApplication app)
         { "cnn", 1 },
         { "rnn", 2 },
         { "transformer", 1 },
+        { "linear", 1 },
+        { "logistic", 1 },
     };
 
     [Theory]

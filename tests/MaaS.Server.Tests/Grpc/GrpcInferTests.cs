@@ -15,6 +15,8 @@ public sealed class GrpcInferTests(GrpcApplication app)
         { "rnn", 1 },
         { "rnn", 2 },
         { "transformer", 1 },
+        { "linear", 1 },
+        { "logistic", 1 },
     };
 
     [Theory]

@@ -102,7 +102,7 @@ public sealed class GrpcServiceTests(GrpcApplication app)
         after.InferenceCount.Should().BeGreaterThan(before.InferenceCount);
         after.InferenceStats.ComputeInfer.Ns.Should().BeGreaterThan(0);
         var all = await client.ModelStatisticsAsync(new ModelStatisticsRequest());
-        all.ModelStats.Select(s => s.Name).Should().Contain(["cnn", "mlp", "rnn", "transformer"]);
+        all.ModelStats.Select(s => s.Name).Should().Contain(["cnn", "linear", "logistic", "mlp", "rnn", "transformer"]);
     }
 
     [Fact]
