@@ -72,7 +72,10 @@ if ! dotnet publish "$root/src/MaaS.Server/MaaS.Server.csproj" -c Release -r lin
     tail -20 "$work/publish.log"; check "publish" "dotnet publish failed"; finish
 fi
 mkdir -p "$work/repository"
-for model in mlp cnn rnn transformer; do cp -r "$root/models/$model" "$work/repository/"; done
+# Every bundled model (a folder with a config.json; models/tools and models/samples are not models).
+for model in "$root"/models/*/; do
+    if [ -f "$model/config.json" ]; then cp -r "${model%/}" "$work/repository/"; fi
+done
 printf 'wrk.method = "POST"\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' \
     "$key" "'{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,4],\"data\":[5.1,3.5,1.4,0.2]}]}'" >"$work/infer.lua"
 
