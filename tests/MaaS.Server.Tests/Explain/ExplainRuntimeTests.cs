@@ -54,6 +54,8 @@ public sealed class ExplainRuntimeTests
         })).ToArray();
         try
         {
+            // Version 1 must have answered before version 2 replaces it, or the load could miss it altogether.
+            (await EventuallyAsync(() => Task.FromResult(versions.ContainsKey("1")), TimeSpan.FromSeconds(20))).Should().BeTrue();
             await UploadMlpAsync(server.Client, "mlp");                                                   // v2 becomes latest
             (await EventuallyAsync(() => Task.FromResult(versions.ContainsKey("2")), TimeSpan.FromSeconds(20))).Should().BeTrue();
             using (var delete = await server.Client.DeleteAsync(Relative("/v2/repository/models/mlp/versions/1")))
