@@ -17,7 +17,12 @@ public sealed class PipelineCatalog(ModelRegistry registry)
         pipeline = null!;
         if (!registry.TryGetModel(name, out var model) || model.Directory.Config?.Pipeline is not { } config)
         {
-            _loaded.TryRemove(name, out _);
+            // Every request of an ordinary model comes here: the lookup is lock-free, a removal takes a bucket lock.
+            if (_loaded.ContainsKey(name))
+            {
+                _loaded.TryRemove(name, out _);
+            }
+
             return false;
         }
 
