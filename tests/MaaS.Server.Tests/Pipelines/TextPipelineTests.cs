@@ -10,7 +10,8 @@ namespace MaaS.Server.Tests.Pipelines;
 
 public sealed class TextPipelineTests(MiniLMApplication app) : IClassFixture<MiniLMApplication>
 {
-    // Texts on which the package's own tokenizer and BERT's reference rules agree (ASCII words, digits, punctuation):
+    // Texts on which the package's own tokenizer and BERT's reference rules agree (ASCII words, digits, punctuation,
+    // emoji between spaces):
     // its simplified tokenizer turns accented letters into [UNK], joins CJK characters and does not split on tabs
     // or '%', where BERT strips accents and splits every CJK character (see the tokenizer tests below).
     internal static readonly string[] Sentences =
@@ -25,7 +26,7 @@ public sealed class TextPipelineTests(MiniLMApplication app) : IClassFixture<Min
         "The train to Berlin is delayed.", "Knowledge is power.", "A B C D E F G", "Numbers like 3.14159 and 2,718 are tokenised too.",
         "UPPER CASE and lower case embed alike.", "e-mail, co-operate and state-of-the-art use hyphens.", "(brackets) [square] {curly}",
         "It's a dog's life, isn't it?", "Seven cities bid to host the games.", "Light travels faster than sound.",
-        "The meeting moved from 10:00 to 14:30.", string.Join(' ', Enumerable.Repeat("a long text", 60)),
+        "The meeting moved from 10:00 to 14:30.", "I love pizza 🍕 and ramen 🍜!", string.Join(' ', Enumerable.Repeat("a long text", 60)),
     ];
 
     [Fact]
