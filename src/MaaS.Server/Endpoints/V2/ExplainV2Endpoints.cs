@@ -41,7 +41,7 @@ internal static class ExplainV2Endpoints
             signature => headerLength == 0
                 ? InferRequestReader.ReadRaw(body.Span, signature)
                 : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature, forExplanation: true),
-            (explanation, request, lease) => WriteAsync(context.Response, explanation, request.Id, lease.ModelName, lease.VersionNumber, cancellationToken),
+            (explanation, request, model) => WriteAsync(context.Response, explanation, request.Id, model.Name, model.Version, cancellationToken),
             cancellationToken);
     }
 
