@@ -121,6 +121,26 @@ public sealed class TextPipelineExplainTests(TinyTextPipelineApplication app) : 
             .Contain($"this explanation needs 32 evaluations (2 row(s) x 16), over the server's budget of {TinyTextPipelineApplication.MaxEvaluations}");
     }
 
+    [Fact]
+    public async Task Explain_TextPipeline_CountsInTheInnerModelsExplainStatistics()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        var before = await ExplainStatsAsync(client);
+
+        await ExplainRequests.PostAsync(client, TinyTextPipelineApplication.Pipeline, Body(new JsonObject(), "the cat sat"));
+
+        var after = await ExplainStatsAsync(client);
+        after.Success.Should().Be(before.Success + 1);
+        after.Evaluations.Should().Be(before.Evaluations + 7);
+    }
+
+    private static async Task<(long Success, long Evaluations)> ExplainStatsAsync(HttpClient client)
+    {
+        using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/v2/models/{TinyTextPipelineApplication.Inner}/stats", UriKind.Relative)));
+        var explain = document.RootElement.GetProperty("model_stats")[0].GetProperty("explain_stats");
+        return (explain.GetProperty("success").GetProperty("count").GetInt64(), explain.GetProperty("evaluation_count").GetInt64());
+    }
+
     private static JsonObject Body(JsonObject parameters, params string[] texts) => new()
     {
         ["inputs"] = new JsonArray(V2Requests.JsonInput("text", "BYTES", [texts.Length], new JsonArray([.. texts.Select(t => (JsonNode)t)]))),
