@@ -56,6 +56,17 @@ public sealed class TextPipelineExplainTests(TinyTextPipelineApplication app) : 
     }
 
     [Fact]
+    public async Task Explain_WordPiecesAndUnknownWords_AreNamedAsTheVocabularyWritesThem()
+    {
+        using var client = await app.CreateReadyClientAsync();
+
+        var explained = await ExplainRequests.PostAsync(client, TinyTextPipelineApplication.Pipeline, Body(new JsonObject(), "cats sat on a dog"));
+
+        Tokens(explained).Should().Equal("[CLS]", "cat", "##s", "sat", "on", "a", "[UNK]", "[SEP]");
+        explained.Attributions("text").Should().Equal([0, 1, 0, 0, 0, 0, 0, 0], (a, e) => Math.Abs(a - e) < 1e-6);
+    }
+
+    [Fact]
     public async Task Explain_TargetIndex_ExplainsThatDimensionOfTheEmbedding()
     {
         using var client = await app.CreateReadyClientAsync();

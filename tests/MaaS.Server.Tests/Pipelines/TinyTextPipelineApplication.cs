@@ -18,7 +18,7 @@ public sealed class TinyTextPipelineApplication : MaaSApplication
     public const int MaxEvaluations = 24;
 
     /// <summary>The vocabulary, one token per line: the id of a token is its index.</summary>
-    public static readonly string[] Vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "a"];
+    public static readonly string[] Vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "a", "##s"];
 
     public TinyTextPipelineApplication()
         : this(Build())
