@@ -78,5 +78,6 @@ public sealed record OptimizeRequest(
 [JsonSerializable(typeof(List<RepositoryIndexEntry>))]
 [JsonSerializable(typeof(UploadResult))]
 [JsonSerializable(typeof(OptimizeRequest))]
+[JsonSerializable(typeof(EmbeddingsRequest))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -50,6 +50,12 @@ public interface IMaaSClient
 
     Task DeleteModelAsync(string model, CancellationToken cancellationToken = default);
 
+    /// <summary>Embeddings of texts by a text-embedding pipeline model (<c>POST /v1/embeddings</c>), one per text in order.</summary>
+    Task<EmbeddingsResult> EmbedAsync(string model, IReadOnlyList<string> texts, EmbeddingEncoding encoding = EmbeddingEncoding.Float, CancellationToken cancellationToken = default);
+
+    /// <summary>Attributions of one output element to the input elements (<c>POST /v2/models/{m}/explain</c>).</summary>
+    Task<ExplainResult> ExplainAsync(string model, IReadOnlyList<InferInput> inputs, ExplainOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Derives an optimised version; the report (201), or a <see cref="MaaSException"/> (422 when a bound breaks).</summary>
     Task<JsonElement> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default);
 }
