@@ -71,6 +71,8 @@ internal static class Commands
         root.Subcommands.Add(optimize);
 
         InferCommand.Add(root, wrap);
+        ExplainCommand.Add(root, wrap);
+        EmbedCommand.Add(root, wrap);
         BenchCommand.Add(root, wrap);
     }
 
