@@ -115,12 +115,11 @@ internal static class BenchCommand
         var stats = await client.GetStatisticsAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
         long count = 0;
         double queue = 0, compute = 0;
-        foreach (var version in stats.GetProperty("model_stats").EnumerateArray())
+        foreach (var version in stats.ModelStats)
         {
-            var inference = version.GetProperty("inference_stats");
-            count += inference.GetProperty("success").GetProperty("count").GetInt64();
-            queue += inference.GetProperty("queue").GetProperty("ns").GetDouble();
-            compute += inference.GetProperty("compute_infer").GetProperty("ns").GetDouble();
+            count += version.InferenceStats.Success.Count;
+            queue += version.InferenceStats.Queue.Ns;
+            compute += version.InferenceStats.ComputeInfer.Ns;
         }
 
         return (count, queue, compute);

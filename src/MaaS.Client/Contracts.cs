@@ -80,4 +80,7 @@ public sealed record OptimizeRequest(
 [JsonSerializable(typeof(OptimizeRequest))]
 [JsonSerializable(typeof(EmbeddingsRequest))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(ModelView))]
+[JsonSerializable(typeof(ModelConfig))]
+[JsonSerializable(typeof(ModelStatisticsResponse))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -20,21 +20,21 @@ public interface IMaaSClient
     Task<bool> IsModelReadyAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
 
     /// <summary>The effective configuration, in Triton's ModelConfig JSON.</summary>
-    Task<JsonElement> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
+    Task<ModelConfig> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<RepositoryIndexEntry>> GetRepositoryIndexAsync(bool readyOnly = false, CancellationToken cancellationToken = default);
 
     Task<InferResult> InferAsync(string model, IReadOnlyList<InferInput> inputs, InferOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Statistics in Triton's shape: of every model, or of one model (version).</summary>
-    Task<JsonElement> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default);
+    Task<ModelStatisticsResponse> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default);
 
     Task LoadModelAsync(string model, CancellationToken cancellationToken = default);
 
     Task UnloadModelAsync(string model, CancellationToken cancellationToken = default);
 
     /// <summary>The registry's view of a model: every version on disk with state, sha256, size, labels; labels; config.</summary>
-    Task<JsonElement> GetModelViewAsync(string model, CancellationToken cancellationToken = default);
+    Task<ModelView> GetModelViewAsync(string model, CancellationToken cancellationToken = default);
 
     /// <summary>Uploads a model.onnx as a new version (the next number unless <paramref name="version"/> is given); returns once it is READY.</summary>
     Task<UploadResult> UploadVersionAsync(string model, Stream onnx, long? version = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default);

@@ -41,8 +41,8 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
         throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<JsonElement> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, ModelPath(model, version) + "/config"), ClientJsonContext.Default.JsonElement, cancellationToken);
+    public Task<ModelConfig> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, ModelPath(model, version) + "/config"), ClientJsonContext.Default.ModelConfig, cancellationToken);
 
     public async Task<IReadOnlyList<RepositoryIndexEntry>> GetRepositoryIndexAsync(bool readyOnly = false, CancellationToken cancellationToken = default)
     {
@@ -89,8 +89,8 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
         return HttpInferCodec.DecodeResponse(body, headerLength);
     }
 
-    public Task<JsonElement> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, model is null ? "v2/models/stats" : ModelPath(model, version) + "/stats"), ClientJsonContext.Default.JsonElement, cancellationToken);
+    public Task<ModelStatisticsResponse> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, model is null ? "v2/models/stats" : ModelPath(model, version) + "/stats"), ClientJsonContext.Default.ModelStatisticsResponse, cancellationToken);
 
     public Task LoadModelAsync(string model, CancellationToken cancellationToken = default) =>
         SendWriteAsync(HttpMethod.Post, RepositoryPath(model) + "/load", new StringContent("{}", Encoding.UTF8, "application/json"), cancellationToken);
@@ -98,8 +98,8 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
     public Task UnloadModelAsync(string model, CancellationToken cancellationToken = default) =>
         SendWriteAsync(HttpMethod.Post, RepositoryPath(model) + "/unload", new StringContent("{}", Encoding.UTF8, "application/json"), cancellationToken);
 
-    public Task<JsonElement> GetModelViewAsync(string model, CancellationToken cancellationToken = default) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, RepositoryPath(model)), ClientJsonContext.Default.JsonElement, cancellationToken);
+    public Task<ModelView> GetModelViewAsync(string model, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, RepositoryPath(model)), ClientJsonContext.Default.ModelView, cancellationToken);
 
     public Task<UploadResult> UploadVersionAsync(string model, Stream onnx, long? version = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
