@@ -176,6 +176,28 @@ public sealed class CliTests(BundledServer server) : IClassFixture<BundledServer
     }
 
     [Fact]
+    public async Task Bench_InputFromFile_IsWhatTheServerRuns()
+    {
+        var json = Path.Combine(_directory, "batch.json");
+        await File.WriteAllTextAsync(json, "[[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4], [6.3, 3.3, 6.0, 2.5]]");
+        var before = (await server.Client.GetStatisticsAsync("mlp")).ModelStats.Sum(m => m.InferenceCount);
+        var requestsBefore = (await server.Client.GetStatisticsAsync("mlp")).ModelStats.Sum(m => m.InferenceStats.Success.Count);
+
+        var (code, stdout, stderr) = await RunAsync(server.App, "bench", "mlp", "--input", "input=" + json, "--duration", "200ms", "--warmup", "0s", "-o", "json");
+
+        code.Should().Be(0, stderr);
+        var stats = await server.Client.GetStatisticsAsync("mlp");
+        var rows = stats.ModelStats.Sum(m => m.InferenceCount) - before;
+        var requests = stats.ModelStats.Sum(m => m.InferenceStats.Success.Count) - requestsBefore;
+        requests.Should().BePositive();
+        rows.Should().Be(3 * requests, "every request carried the file's three rows");
+        JsonDocument.Parse(stdout).RootElement[0].GetProperty("requests").GetDouble().Should().BePositive();
+
+        (await RunAsync(server.App, "bench", "mlp", "--input", "input=" + Path.Combine(_directory, "missing.json"))).Code.Should().Be(2);
+        (await RunAsync(server.App, "bench", "mlp", "--input", "nope=" + json)).Code.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Explain_Json_IsTheServersAnswer_AndOutWritesNpy()
     {
         var json = Path.Combine(_directory, "iris.json");
