@@ -251,6 +251,28 @@ public sealed class CliTests(BundledServer server) : IClassFixture<BundledServer
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    [Fact]
+    public async Task Transport_Grpc_InferJsonEqualsHttp()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var app = new GrpcApplication(repository.Path);
+        (await app.CreateReadyClientAsync()).Dispose();
+        var json = Path.Combine(_directory, "x.json");
+        await File.WriteAllTextAsync(json, "[[5.1, 3.5, 1.4, 0.2]]");
+        var grpcUrl = app.Server.BaseAddress.ToString();
+
+        var (code, stdout, stderr) = await RunAsync(app, "infer", "mlp", "-i", "input=" + json, "-o", "json", "--transport", "grpc", "--grpc-url", grpcUrl);
+        var (httpCode, httpStdout, _) = await RunAsync(app, "infer", "mlp", "-i", "input=" + json, "-o", "json");
+
+        code.Should().Be(0, stderr);
+        httpCode.Should().Be(0);
+        stdout.Should().Be(httpStdout, "infer --output json prints the same V2 JSON whatever the transport");
+        (code, stdout, stderr) = await RunAsync(app, "stats", "mlp", "--transport", "grpc", "--grpc-url", grpcUrl);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("mlp");
+        (await RunAsync(app, "models", "--transport", "carrier-pigeon")).Code.Should().Be(2);
+    }
+
     internal static Task<(int Code, string Stdout, string Stderr)> RunAsync(MaaSApplication app, params string[] args) => RunWithStdinAsync(app, "", args);
 
     internal static async Task<(int Code, string Stdout, string Stderr)> RunWithStdinAsync(MaaSApplication app, string stdin, params string[] args)
