@@ -220,11 +220,15 @@ internal static class Commands
 
     private static async Task<int> OptimizeAsync(CommandContext context, string name, long version, OptimizeRequest request, CancellationToken cancellationToken)
     {
-        var report = await context.Client.OptimizeAsync(name, version, request, cancellationToken).ConfigureAwait(false);
+        var typed = await context.Client.OptimizeAsync(name, version, request, cancellationToken).ConfigureAwait(false);
+        var json = JsonSerializer.Serialize(typed, ClientJsonContext.Default.OptimizeReport);
         if (context.Json)
         {
-            return await WriteJsonAsync(context, report.GetRawText()).ConfigureAwait(false);
+            return await WriteJsonAsync(context, json).ConfigureAwait(false);
         }
+
+        using var document = JsonDocument.Parse(json);
+        var report = document.RootElement;
 
         var table = new Table().AddColumns("field", "value");
         foreach (var property in report.EnumerateObject())

@@ -83,4 +83,5 @@ public sealed record OptimizeRequest(
 [JsonSerializable(typeof(ModelView))]
 [JsonSerializable(typeof(ModelConfig))]
 [JsonSerializable(typeof(ModelStatisticsResponse))]
+[JsonSerializable(typeof(OptimizeReport))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

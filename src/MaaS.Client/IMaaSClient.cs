@@ -1,10 +1,8 @@
-using System.Text.Json;
-
 namespace MaaS.Client;
 
 /// <summary>
-/// The server's operations. <see cref="MaaSClient"/> speaks HTTP (every call); a gRPC transport would speak
-/// Triton's gRPC service, which has no registry-management routes: those throw <see cref="NotSupportedException"/> there.
+/// The server's operations. <see cref="MaaSClient"/> speaks HTTP (every call); <see cref="MaaSGrpcClient"/> speaks
+/// Triton's gRPC service where it has the call and HTTP for the rest (registry management, explain, embed).
 /// Every failure is a <see cref="MaaSException"/>.
 /// </summary>
 public interface IMaaSClient
@@ -56,6 +54,6 @@ public interface IMaaSClient
     /// <summary>Attributions of one output element to the input elements (<c>POST /v2/models/{m}/explain</c>).</summary>
     Task<ExplainResult> ExplainAsync(string model, IReadOnlyList<InferInput> inputs, ExplainOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Derives an optimised version; the report (201), or a <see cref="MaaSException"/> (422 when a bound breaks).</summary>
-    Task<JsonElement> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Derives an optimised version; the report (201), or a <see cref="MaaSException"/> (422 when a bound breaks, the message naming it).</summary>
+    Task<OptimizeReport> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default);
 }

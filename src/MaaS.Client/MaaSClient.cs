@@ -128,14 +128,14 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
     public Task DeleteModelAsync(string model, CancellationToken cancellationToken = default) =>
         SendWriteAsync(HttpMethod.Delete, RepositoryPath(model), null, cancellationToken);
 
-    public Task<JsonElement> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default)
+    public Task<OptimizeReport> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, RepositoryPath(model) + "/versions/" + version.ToString(CultureInfo.InvariantCulture) + "/optimize")
         {
             Content = new StringContent(JsonSerializer.Serialize(request, ClientJsonContext.Default.OptimizeRequest), Encoding.UTF8, "application/json"),
         };
         message.Options.Set(RetryKey, RetryPolicy.OnlyWhenRefused);
-        return SendAsync(message, ClientJsonContext.Default.JsonElement, cancellationToken);
+        return SendAsync(message, ClientJsonContext.Default.OptimizeReport, cancellationToken);
     }
 
     public async Task<EmbeddingsResult> EmbedAsync(string model, IReadOnlyList<string> texts, EmbeddingEncoding encoding = EmbeddingEncoding.Float, CancellationToken cancellationToken = default)

@@ -154,7 +154,7 @@ public sealed class MaaSGrpcClient(CallInvoker invoker, IMaaSClient http) : IMaa
 
     public Task DeleteModelAsync(string model, CancellationToken cancellationToken = default) => http.DeleteModelAsync(model, cancellationToken);
 
-    public Task<System.Text.Json.JsonElement> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default) =>
+    public Task<OptimizeReport> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default) =>
         http.OptimizeAsync(model, version, request, cancellationToken);
 
     public Task<EmbeddingsResult> EmbedAsync(string model, IReadOnlyList<string> texts, EmbeddingEncoding encoding = EmbeddingEncoding.Float, CancellationToken cancellationToken = default) =>
@@ -220,8 +220,15 @@ public sealed class MaaSGrpcClient(CallInvoker invoker, IMaaSClient http) : IMaa
     }
 
     /// <summary>Digits name a version, other text a label, empty the newest READY (the server's rule).</summary>
-    private static string VersionText(ModelVersion version) =>
-        version.Number?.ToString(CultureInfo.InvariantCulture) ?? version.Label ?? "";
+    private static string VersionText(ModelVersion version)
+    {
+        if (version.Label is { } label && label.All(char.IsAsciiDigit))
+        {
+            throw new ArgumentException($"label '{label}' is all digits, which gRPC reads as a version number: address it over HTTP", nameof(version));
+        }
+
+        return version.Number?.ToString(CultureInfo.InvariantCulture) ?? version.Label ?? "";
+    }
 
     private static string? Empty(string value) => value.Length == 0 ? null : value;
 

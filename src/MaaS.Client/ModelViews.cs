@@ -121,3 +121,39 @@ public sealed record StatisticDuration(
     /// <summary>Mean milliseconds, or NaN when the count is 0.</summary>
     [JsonIgnore] public double MeanMilliseconds => Count == 0 ? double.NaN : Ns / (double)Count / 1e6;
 }
+
+/// <summary>
+/// The report of <c>POST .../versions/{v}/optimize</c> (the server's docs/optimization.md): the new version, what was
+/// measured against the source version, and the bounds applied. Other fields in <see cref="Extra"/>.
+/// </summary>
+public sealed record OptimizeReport(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("version")] long? Version,
+    [property: JsonPropertyName("source_version")] long SourceVersion,
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("accepted")] bool Accepted,
+    [property: JsonPropertyName("size_bytes")] OptimizeComparison? SizeBytes,
+    [property: JsonPropertyName("latency_us")] OptimizeComparison? LatencyUs,
+    [property: JsonPropertyName("accuracy")] OptimizeAccuracy? Accuracy,
+    [property: JsonPropertyName("outputs")] IReadOnlyDictionary<string, OptimizeAccuracy>? Outputs,
+    [property: JsonPropertyName("nodes_changed")] long? NodesChanged,
+    [property: JsonPropertyName("nodes_total")] long? NodesTotal,
+    [property: JsonPropertyName("notes")] IReadOnlyList<string>? Notes,
+    [property: JsonPropertyName("validation_inputs")] JsonElement? ValidationInputs,
+    [property: JsonPropertyName("measured_on")] string? MeasuredOn,
+    [property: JsonPropertyName("bounds")] IReadOnlyDictionary<string, double>? Bounds)
+{
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>A measurement of the source version and of the optimised one.</summary>
+public sealed record OptimizeComparison(
+    [property: JsonPropertyName("source")] double Source,
+    [property: JsonPropertyName("optimized")] double Optimized);
+
+/// <summary>How far the optimised outputs are from the source's, over the validation inputs.</summary>
+public sealed record OptimizeAccuracy(
+    [property: JsonPropertyName("max_abs_diff")] double? MaxAbsDiff,
+    [property: JsonPropertyName("mean_abs_diff")] double? MeanAbsDiff,
+    [property: JsonPropertyName("min_cosine")] double? MinCosine,
+    [property: JsonPropertyName("top1_agreement")] double? Top1Agreement);

@@ -59,9 +59,17 @@ public sealed class ManagementTests
 
         // optimize: a derived version with its report
         var report = await client.OptimizeAsync("mlp", 2, new OptimizeRequest("graph", Label: "candidate"));
-        report.GetProperty("accepted").GetBoolean().Should().BeTrue();
-        var derived = report.GetProperty("version").GetInt64();
-        derived.Should().Be(3);
+        report.Accepted.Should().BeTrue();
+        report.Model.Should().Be("mlp");
+        report.SourceVersion.Should().Be(2);
+        report.Method.Should().Be("graph");
+        report.SizeBytes!.Source.Should().Be(new FileInfo(Path.Combine(RepositoryPaths.Models, "mlp", "1", "model.onnx")).Length);
+        report.Accuracy!.MaxAbsDiff.Should().BeLessThanOrEqualTo(1e-4);
+        report.Outputs.Should().ContainKey("logits");
+        report.ValidationInputs!.Value.GetProperty("source").GetString().Should().NotBeNullOrEmpty();
+        report.Version.Should().Be(3);
+        var derived = (await client.GetModelViewAsync("mlp")).Versions.Single(v => v.Version == "3").DerivedFrom!.Value;
+        derived.GetProperty("method").GetString().Should().Be("graph");
 
         // delete a version, then the model
         await client.RemoveLabelAsync("mlp", "candidate");
