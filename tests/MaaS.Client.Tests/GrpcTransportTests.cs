@@ -192,9 +192,50 @@ public sealed class GrpcTransportTests(GrpcZooServer server) : IClassFixture<Grp
     }
 }
 
-/// <summary>Load, unload and labels through the gRPC transport on a repository of the test's own.</summary>
+/// <summary>Load, unload, labels, API keys and cancellation through the gRPC transport on servers of the tests' own.</summary>
 public sealed class GrpcRepositoryTests
 {
+    [Fact]
+    public async Task ApiKey_GoesInTheMetadata_AndItsAbsenceIs401()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var app = new GrpcApplication(repository.Path, new Dictionary<string, string?>
+        {
+            ["MaaS:Auth:ApiKeys:0:Key"] = "client-tests-key",
+            ["MaaS:Auth:ApiKeys:0:Role"] = "inference",
+        });
+        (await app.CreateReadyClientAsync()).Dispose();
+        void Grpc(MaaSClientOptions o)
+        {
+            o.Transport = MaaSTransport.Grpc;
+            o.GrpcAddress = app.Server.BaseAddress;
+            o.ConfigureGrpcChannel = channel => channel.HttpHandler = app.Server.CreateHandler();
+        }
+
+        await using var withKey = ServerWithClient.CreateServices(app, o => { Grpc(o); o.ApiKey = "client-tests-key"; });
+        await using var withoutKey = ServerWithClient.CreateServices(app, Grpc);
+        var input = InferInput.Create<float>("input", new float[4], 1, 4);
+
+        var result = await withKey.GetRequiredService<IMaaSClient>().InferAsync("mlp", [input]);
+        var refused = () => withoutKey.GetRequiredService<IMaaSClient>().InferAsync("mlp", [input]);
+
+        result.Outputs.Should().ContainSingle(o => o.Name == "logits");
+        (await refused.Should().ThrowAsync<MaaSException>()).Which.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Cancelled_ThrowsOperationCanceled()
+    {
+        await using var server = new GrpcServerWithClient(RepositoryPaths.Models);
+        await server.InitializeAsync();
+        using var cancellation = new CancellationTokenSource();
+        await cancellation.CancelAsync();
+
+        var act = () => server.Grpc.InferAsync("mlp", [InferInput.Create<float>("input", new float[4], 1, 4)], cancellationToken: cancellation.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+    }
+
     [Fact]
     public async Task LoadUnloadAndInferByLabel_OverGrpc()
     {

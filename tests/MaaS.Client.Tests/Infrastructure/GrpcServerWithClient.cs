@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace MaaS.Client.Tests.Infrastructure;
 
 /// <summary>The server with its gRPC service on (reached in memory: the test server carries HTTP/2 calls, no port is bound).</summary>
-public sealed class GrpcApplication(string repository) : MaaSApplication(repository, new Dictionary<string, string?> { ["MaaS:Grpc:Port"] = "8001" });
+public sealed class GrpcApplication(string repository, IDictionary<string, string?>? settings = null)
+    : MaaSApplication(repository, new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["MaaS:Grpc:Port"] = "8001" });
 
 /// <summary>
 /// A gRPC-enabled server with <see cref="Http"/>, the HTTP client, and <see cref="Grpc"/>, the client registered with
