@@ -29,10 +29,13 @@ public sealed record ExplainOptions
     /// <summary>KernelSHAP's random seed: the same seed gives the same answer.</summary>
     public int? Seed { get; init; }
 
-    /// <summary>Occlusion window (and Shapley feature groups): one size, or one per trailing dimension.</summary>
+    /// <summary>
+    /// Occlusion window (and Shapley feature groups): one value is one size for the row's last two dimensions (sent as
+    /// a number); several are one size per trailing dimension, e.g. [1, 4, 4].
+    /// </summary>
     public IReadOnlyList<int>? Window { get; init; }
 
-    /// <summary>Occlusion step: one size, or one per window dimension; default the window.</summary>
+    /// <summary>Occlusion step: one value for every window dimension (sent as a number), or one per window dimension; default the window.</summary>
     public IReadOnlyList<int>? Stride { get; init; }
 
     /// <summary><c>tokens</c>: the inputs holding token ids.</summary>
@@ -112,6 +115,12 @@ public sealed record ExplainOptions
     {
         if (sizes is null)
         {
+            return;
+        }
+
+        if (sizes.Count == 1)
+        {
+            writer.WriteNumber(name, sizes[0]);
             return;
         }
 

@@ -86,12 +86,12 @@ public sealed class ExplainTests(ZooServer server) : IClassFixture<ZooServer>
         using var reference = InferTests.ReadReference("pixels");
         var inputs = reference.RootElement.GetProperty("inputs").EnumerateArray().Select(InferTests.ToInput).ToList();
         var body = "{\"inputs\": " + reference.RootElement.GetProperty("inputs").GetRawText()
-            + ", \"parameters\": {\"method\": \"occlusion\", \"window\": [2, 2], \"stride\": [2, 2], \"baseline\": 0.5}}";
+            + ", \"parameters\": {\"method\": \"occlusion\", \"window\": 2, \"stride\": 2, \"baseline\": 0.5}}";
         using var answer = await server.Raw.PostAsync("/v2/models/pixels/explain", new StringContent(body, Encoding.UTF8, "application/json"));
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
         using var http = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
 
-        var result = await server.Client.ExplainAsync("pixels", inputs, new ExplainOptions { Method = "occlusion", Window = [2, 2], Stride = [2, 2], Baseline = ExplainBaseline.Constant(0.5) });
+        var result = await server.Client.ExplainAsync("pixels", inputs, new ExplainOptions { Method = "occlusion", Window = [2], Stride = [2], Baseline = ExplainBaseline.Constant(0.5) });
 
         result.Method.Should().Be("occlusion");
         result.Evaluations.Should().Be(http.RootElement.GetProperty("parameters").GetProperty("evaluations").GetInt64());
@@ -99,6 +99,7 @@ public sealed class ExplainTests(ZooServer server) : IClassFixture<ZooServer>
         result["image"].Shape.Should().Equal(expected.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
         ShouldEqual(result["image"], expected, 0);
         result["image"].ToArray<float>().Should().Contain(v => v != 0, "three pixels matter");
+        result["image"].ToArray<float>().Count(v => v != 0).Should().Be(2 * 3 * 4, "2 x 2 windows over the last two dims: three windows matter per row");
     }
 
     [Fact]

@@ -175,6 +175,17 @@ public sealed class GrpcTransportTests(GrpcZooServer server) : IClassFixture<Grp
         error.Message.Should().StartWith("cannot reach the server");
     }
 
+    [Theory]
+    [InlineData(Grpc.Core.StatusCode.InvalidArgument, HttpStatusCode.BadRequest)]
+    [InlineData(Grpc.Core.StatusCode.NotFound, HttpStatusCode.NotFound)]
+    [InlineData(Grpc.Core.StatusCode.Unauthenticated, HttpStatusCode.Unauthorized)]
+    [InlineData(Grpc.Core.StatusCode.PermissionDenied, HttpStatusCode.Forbidden)]
+    [InlineData(Grpc.Core.StatusCode.Unavailable, HttpStatusCode.ServiceUnavailable)]
+    [InlineData(Grpc.Core.StatusCode.ResourceExhausted, HttpStatusCode.TooManyRequests)]
+    [InlineData(Grpc.Core.StatusCode.Unimplemented, HttpStatusCode.NotImplemented)]
+    [InlineData(Grpc.Core.StatusCode.Internal, HttpStatusCode.InternalServerError)]
+    public void GrpcStatus_MapsToItsHttpTwin(Grpc.Core.StatusCode grpc, HttpStatusCode http) => MaaSGrpcClient.ToHttpStatus(grpc).Should().Be(http);
+
     [Fact]
     public void Options_GrpcWithoutAddress_AreRefused()
     {
