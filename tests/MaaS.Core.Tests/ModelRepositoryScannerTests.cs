@@ -151,11 +151,11 @@ public sealed class ModelRepositoryScannerTests : IDisposable
     }
 
     [Fact]
-    public void Scan_BundledRepository_FindsTheSixModelsAndNotToolsOrSamples()
+    public void Scan_BundledRepository_FindsTheModelsAndNotToolsOrSamples()
     {
         var models = ModelRepositoryScanner.Scan(RepositoryPaths.Models);
 
-        models.Select(model => model.Name).Should().Equal("cnn", "linear", "logistic", "mlp", "rnn", "transformer");
+        models.Select(model => model.Name).Should().Equal("cnn", "digits", "linear", "logistic", "mlp", "rnn", "transformer");
         models.Single(model => model.Name == "rnn").Versions.Should().Equal(1, 2);
         models.Should().OnlyContain(model => model.ConfigError == null);
     }

@@ -5,7 +5,7 @@ internal static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>The bundled repository: mlp, cnn, rnn, transformer, linear, logistic.</summary>
+    /// <summary>The bundled repository: mlp, cnn, rnn, transformer, linear, logistic, and digits (an image pipeline over cnn).</summary>
     public static string Models => Path.Combine(Root, "models");
 
     /// <summary>PyTorch reference vectors of the bundled models: reference/&lt;model&gt;/&lt;version&gt;.json.</summary>
