@@ -67,7 +67,7 @@ internal sealed partial class ModelConfigValidator
             throw Error("pipeline.image.input must name an input of the inner model");
         }
 
-        var channels = OneOf(image.Channels, "pipeline.image.channels", "gray", "rgb", "bgr");
+        var channels = OneOf(image.Channels, "pipeline.image.channels", "rgb", "gray", "bgr");
         OneOf(image.Layout, "pipeline.image.layout", "NCHW", "NHWC");
         OneOf(image.Resize, "pipeline.image.resize", "stretch", "center_crop");
         if (image.Scale is { } scale && (!double.IsFinite(scale) || scale == 0))
@@ -103,6 +103,7 @@ internal sealed partial class ModelConfigValidator
         }
     }
 
+    /// <summary>The value, or the first allowed one (the default) when absent.</summary>
     private static string OneOf(string? value, string path, params string[] allowed) =>
         value is null ? allowed[0]
         : allowed.Contains(value, StringComparer.Ordinal) ? value
