@@ -194,11 +194,14 @@ public sealed class ImageClassificationPipeline : PipelineModel
                 bytes = bytes[(comma + 1)..];
             }
 
-            var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(bytes.Length)];
-            if (decoded.LongLength > _image.MaxBytes + 2)
+            // Checked before allocating: base64 of n bytes decodes to at most 3n/4, padding included.
+            var decodedLength = Base64.GetMaxDecodedFromUtf8Length(bytes.Length);
+            if (decodedLength > _image.MaxBytes + 2)
             {
-                throw TooLarge(index, decoded.LongLength);
+                throw TooLarge(index, decodedLength);
             }
+
+            var decoded = new byte[decodedLength];
 
             if (Base64.DecodeFromUtf8(bytes, decoded, out _, out var written) != System.Buffers.OperationStatus.Done)
             {
@@ -209,7 +212,9 @@ public sealed class ImageClassificationPipeline : PipelineModel
             element = decoded.AsMemory(0, written);
         }
 
-        return element.Length > _image.MaxBytes ? throw TooLarge(index, element.Length) : element;
+        return element.Length > _image.MaxBytes ? throw TooLarge(index, element.Length)
+            : element.IsEmpty ? throw ServingException.Invalid($"input '{ImageInput}' element {index} is empty; expected a PNG or JPEG image")
+            : element;
     }
 
     private ServingException CountError(long count) =>

@@ -121,6 +121,18 @@ public sealed class ImageStepTests
         await act.Should().ThrowAsync<ServingException>().WithMessage("*element 2 is a Gif image; expected PNG or JPEG*");
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("data:image/png;base64,")]
+    public async Task Prepare_EmptyElement_IsInvalidSayingSo(string element)
+    {
+        using var request = Request(element);
+
+        var act = () => Pipeline(new ImageStepConfig()).PrepareAsync(request, Inner(3, 2, 2), CancellationToken.None);
+
+        await act.Should().ThrowAsync<ServingException>().WithMessage("*element 0 is empty; expected a PNG or JPEG image*");
+    }
+
     [Fact]
     public async Task Prepare_InnerModelWithOtherChannels_IsNotReadyNamingTheMismatch()
     {
