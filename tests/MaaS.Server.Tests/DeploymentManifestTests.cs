@@ -339,7 +339,11 @@ public sealed partial class DeploymentManifestTests
         environment.Should().Contain("MaaS__ModelRepository=/models").And.Contain("MaaS__Logging__Json=true").And.Contain($":{Port}");
         finalStage.Should().Contain(i => i.Keyword == "EXPOSE" && i.Arguments == $"{Port} {GrpcPort}", "HTTP and gRPC ports");
         finalStage.Should().Contain(i => i.Keyword == "VOLUME" && i.Arguments.Contains("/models", StringComparison.Ordinal));
-        finalStage.Should().Contain(i => i.Keyword == "COPY" && i.Arguments.Contains("models/ /models/", StringComparison.Ordinal), "the bundled models are the default repository");
+        finalStage.Should().Contain(i => i.Keyword == "COPY" && i.Arguments.Contains("--from=build", StringComparison.Ordinal)
+                && i.Arguments.EndsWith("models/ /models/", StringComparison.Ordinal),
+            "the bundled models are the default repository, taken from the build stage, where the build wrote all-MiniLM-L6-v2's files");
+        instructions.Should().Contain(i => i.Keyword == "COPY" && i.Arguments.StartsWith("src/MaaS.ResourceExtractor/MaaS.ResourceExtractor.csproj", StringComparison.Ordinal),
+            "the restore layer needs every project the server's build references");
         if (flavour == "cuda")
         {
             environment.Should().Contain("MaaS__ExecutionProvider=cuda");
@@ -357,7 +361,7 @@ public sealed partial class DeploymentManifestTests
         var patterns = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, ".dockerignore"))
             .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
 
-        patterns.Should().Contain(["**/bin/", "**/obj/", "tests/", "models/tools/"]);
+        patterns.Should().Contain(["**/bin/", "**/obj/", "tests/", "models/tools/", "models/all-minilm-l6-v2/vocab.txt", "models/all-minilm-l6-v2-onnx/1/"]);
         patterns.Should().NotContain(p => p.TrimEnd('/') == "src" || p.TrimEnd('/') == "models" || p == "*");
     }
 

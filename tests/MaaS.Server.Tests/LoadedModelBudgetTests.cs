@@ -13,7 +13,7 @@ public sealed partial class LoadedModelBudgetTests
     [Fact]
     public async Task Infer_EveryModelInTurn_AnswersLikePyTorchWithNeverMoreThanTwoLoaded()
     {
-        using var app = new RepositoryApplication(RepositoryPaths.Models, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "2" });
+        using var app = new RepositoryApplication(RepositoryPaths.SmallModels, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "2" });
         using var client = await app.CreateReadyClientAsync();
 
         foreach (var (model, version) in Order)
@@ -36,7 +36,7 @@ public sealed partial class LoadedModelBudgetTests
     [Fact]
     public async Task Index_EvictedVersions_AreUnavailableWithReasonButStillReady()
     {
-        using var app = new RepositoryApplication(RepositoryPaths.Models, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "2" });
+        using var app = new RepositoryApplication(RepositoryPaths.SmallModels, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "2" });
         using var client = await app.CreateReadyClientAsync();
 
         using var index = await client.PostAsync(new Uri("/v2/repository/index", UriKind.Relative), null);
@@ -58,7 +58,7 @@ public sealed partial class LoadedModelBudgetTests
     [InlineData("{\"inputs\": [{\"name\": \"nope\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1, 2, 3, 4]}]}")]
     public async Task Infer_BadBodyForAnEvictedVersion_Is400AndLoadsNothing(string body)
     {
-        using var app = new RepositoryApplication(RepositoryPaths.Models, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "1" });
+        using var app = new RepositoryApplication(RepositoryPaths.SmallModels, new Dictionary<string, string?> { ["MaaS:Sessions:MaxLoadedVersions"] = "1" });
         using var client = await app.CreateReadyClientAsync();
         using (var index = await client.PostAsync(new Uri("/v2/repository/index", UriKind.Relative), null))
         {
@@ -79,7 +79,7 @@ public sealed partial class LoadedModelBudgetTests
     [Fact]
     public async Task Metrics_ReportProviderAndLoadDurations()
     {
-        using var app = new RepositoryApplication(RepositoryPaths.Models);
+        using var app = new RepositoryApplication(RepositoryPaths.SmallModels);
         using var client = await app.CreateReadyClientAsync();
 
         var metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));

@@ -5,8 +5,17 @@ internal static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>The bundled repository: mlp, cnn, rnn, transformer, linear, logistic, and digits (an image pipeline over cnn).</summary>
+    /// <summary>
+    /// The bundled repository: mlp, cnn, rnn, transformer, linear, logistic, digits (an image pipeline over cnn), and
+    /// all-minilm-l6-v2 (a text-embedding pipeline) around all-minilm-l6-v2-onnx, whose files src/MaaS.Server's build writes.
+    /// </summary>
     public static string Models => Path.Combine(Root, "models");
+
+    /// <summary>
+    /// The bundled repository without the two all-MiniLM-L6-v2 models, copied beside the test binaries by the server
+    /// and client test projects: what their test servers serve by default, so that each does not load a 90 MB model.
+    /// </summary>
+    public static string SmallModels => Path.Combine(AppContext.BaseDirectory, "small-models");
 
     /// <summary>PyTorch reference vectors of the bundled models: reference/&lt;model&gt;/&lt;version&gt;.json.</summary>
     public static string References => Path.Combine(Root, "models", "tools", "reference");

@@ -104,10 +104,11 @@ public sealed class TextEmbeddingPipeline : PipelineModel
     /// <summary>Token ids as the inner model receives them: [CLS] … [SEP], at most max_length.</summary>
     /// <remarks>
     /// An uncased BERT strips accents after decomposing (NFD), as the reference BasicTokenizer does; the tokenizer's
-    /// own option leaves them, so "café" would become [UNK] instead of "cafe".
+    /// own option leaves them, so "café" would become [UNK] instead of "cafe". Emoji and other characters beyond the
+    /// BMP become [UNK] as in BERT (<see cref="SupplementaryCharacters"/>).
     /// </remarks>
     public IReadOnlyList<int> Tokenize(string text) =>
-        _tokenizer.EncodeToIds(_lowerCase ? StripAccents(text) : text, _maxLength, addSpecialTokens: true, out _, out _);
+        _tokenizer.EncodeToIds(SupplementaryCharacters.Replace(_lowerCase ? StripAccents(text) : text), _maxLength, addSpecialTokens: true, out _, out _);
 
     private static string StripAccents(string text)
     {

@@ -77,34 +77,27 @@ internal static class LoggingExtensions
     /// <summary>Records the version that served the request, for the request log line (the path may name none).</summary>
     public static void SetServedVersion(this HttpContext context, long version) => context.Items[ServedVersionKey] = version;
 
-    /// <summary>One line per request: method, path, model, version, status (and a gRPC call's grpc-status), duration, sizes, request id.</summary>
+    /// <summary>The model the request ran, for the request log line: the route's, else the one a gRPC call recorded.</summary>
+    internal static object? ServedModel(HttpContext context) => context.GetRouteValue("modelName") ?? context.Items[ServedModelKey];
+
+    /// <summary>The version that served the request, else the route's.</summary>
+    internal static object? ServedVersion(HttpContext context) => context.Items[ServedVersionKey] ?? context.GetRouteValue("modelVersion");
+
+    /// <summary>
+    /// One line per request: method, path, model, version, status (and a gRPC call's grpc-status), duration, sizes,
+    /// request id; written by <see cref="RequestLogMiddleware"/> through the host's Serilog logger (the static one stays
+    /// silent: tests run several hosts in one process).
+    /// </summary>
     public static WebApplication UseMaaSRequestLogging(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
-        app.UseSerilogRequestLogging(options =>
-        {
-            // The host's Serilog logger: the static one stays silent (tests run several hosts in one process).
-            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
-            options.MessageTemplate =
-                "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode}{GrpcStatus:l} in {Elapsed:0.0} ms (in {BytesIn} B, out {BytesOut} B, id {RequestId})";
-            options.EnrichDiagnosticContext = (diagnostics, context) =>
-            {
-                diagnostics.Set("ModelName", context.GetRouteValue("modelName") ?? context.Items[ServedModelKey] ?? "-");
-                diagnostics.Set("ModelVersion", context.Items[ServedVersionKey] ?? context.GetRouteValue("modelVersion") ?? "-");
-                diagnostics.Set("BytesIn", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
-                diagnostics.Set("BytesOut", context.Response.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "-");
-                diagnostics.Set("RequestId", context.TraceIdentifier);
-                // A gRPC call always answers HTTP 200; its outcome is in grpc-status.
-                diagnostics.Set("GrpcStatus", Endpoints.Grpc.GrpcStatusCodes.Outcome(context) is { } outcome ? $" (gRPC {outcome})" : "");
-            };
-            options.GetLevel = RequestLevel;
-        });
+        app.UseMiddleware<RequestLogMiddleware>(app.Services.GetRequiredService<Serilog.ILogger>());
         return app;
     }
 
     // A 503 says "not now" (loading, draining, a full batch queue): expected in operation, and a readiness probe's
     // answer while models load is no news at all. Errors are failures the server owns.
-    private static LogEventLevel RequestLevel(HttpContext context, double elapsedMs, Exception? exception) => Endpoints.Grpc.GrpcStatusCodes.EffectiveStatus(context) switch
+    internal static LogEventLevel RequestLevel(HttpContext context, Exception? exception) => Endpoints.Grpc.GrpcStatusCodes.EffectiveStatus(context) switch
     {
         _ when exception is not null => LogEventLevel.Error,
         StatusCodes.Status503ServiceUnavailable when context.Request.Path.StartsWithSegments("/v2/health") => LogEventLevel.Information,

@@ -77,7 +77,9 @@ fi
 # ---------------------------------------------------------------------------------------------------- repository
 repo="$work/repository"
 mkdir -p "$repo" "$work/bodies"
+# The small bundled models: all-MiniLM-L6-v2 (all-minilm-l6-v2*, written by the server's build) is left out.
 for model in "$root"/models/*/; do
+    case "$model" in */all-minilm-l6-v2*/) continue ;; esac
     if [ -f "$model/config.json" ]; then cp -r "$model" "$repo/"; fi
 done
 # The management loop's model: the mlp's file uploaded again and again under new versions.

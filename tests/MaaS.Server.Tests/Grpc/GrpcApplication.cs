@@ -12,7 +12,7 @@ namespace MaaS.Server.Tests.Grpc;
 public class GrpcApplication : MaaSApplication
 {
     public GrpcApplication()
-        : this(RepositoryPaths.Models)
+        : this(RepositoryPaths.SmallModels)
     {
     }
 

@@ -79,7 +79,7 @@ public sealed class GrpcAuthTests(GrpcAuthTests.KeyedApplication app) : IClassFi
         (await client.ServerLiveAsync(new ServerLiveRequest())).Live.Should().BeTrue("health is open, as over HTTP");
     }
 
-    public sealed class KeyedApplication() : GrpcApplication(RepositoryPaths.Models, new Dictionary<string, string?>
+    public sealed class KeyedApplication() : GrpcApplication(RepositoryPaths.SmallModels, new Dictionary<string, string?>
     {
         ["MaaS:Auth:ApiKeys:0:Key"] = ApiKeyServerFixture.AdminKey,
         ["MaaS:Auth:ApiKeys:0:Role"] = "admin",

@@ -34,6 +34,6 @@ public sealed class CapturingLogSink(Func<LogEvent, bool> match, bool gateOpen =
 
     /// <summary>The request log line of the request with this X-Request-Id.</summary>
     public static bool IsRequestLine(LogEvent logEvent, string requestId) =>
-        logEvent.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: "Serilog.AspNetCore.RequestLoggingMiddleware" }
+        logEvent.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: "MaaS.Server.Hosting.RequestLogMiddleware" }
         && logEvent.Properties.TryGetValue("RequestId", out var id) && id is ScalarValue { Value: string value } && value == requestId;
 }

@@ -6,8 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace MaaS.Server.Tests.Infrastructure;
 
 /// <summary>
-/// The server over HTTP (in memory), serving a model repository: the bundled one by default. Models load in the
-/// background; <see cref="CreateReadyClientAsync"/> waits until startup loading has finished.
+/// The server over HTTP (in memory), serving a model repository: by default the bundled one without all-MiniLM-L6-v2
+/// (<see cref="RepositoryPaths.SmallModels"/>). Models load in the background; <see cref="CreateReadyClientAsync"/>
+/// waits until startup loading has finished.
 /// </summary>
 public class MaaSApplication : WebApplicationFactory<Program>
 {
@@ -15,7 +16,7 @@ public class MaaSApplication : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
 
     public MaaSApplication()
-        : this(RepositoryPaths.Models)
+        : this(RepositoryPaths.SmallModels)
     {
     }
 

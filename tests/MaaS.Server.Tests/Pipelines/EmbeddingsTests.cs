@@ -21,20 +21,21 @@ public sealed class EmbeddingsTests(MiniLMApplication app) : IClassFixture<MiniL
     public async Task OpenAIClient_Sentences_EqualThePackagesOwnEmbeddings()
     {
         await app.CreateReadyClientAsync();
+        var sentences = TextPipelineTests.Sentences;
         using var encoder = new SentenceEncoder();
-        var expected = encoder.Encode(Sentences);
+        var expected = encoder.Encode(sentences);
         var client = OpenAIClient().GetEmbeddingClient(MiniLMApplication.Pipeline);
 
-        var result = await client.GenerateEmbeddingsAsync(Sentences);
+        var result = await client.GenerateEmbeddingsAsync(sentences);
 
-        result.Value.Should().HaveCount(Sentences.Length);
-        for (var i = 0; i < Sentences.Length; i++)
+        result.Value.Should().HaveCount(sentences.Length);
+        for (var i = 0; i < sentences.Length; i++)
         {
             result.Value[i].Index.Should().Be(i);
-            TextPipelineTests.Cosine(result.Value[i].ToFloats().ToArray(), expected[i]).Should().BeGreaterThanOrEqualTo(0.999);
+            TextPipelineTests.Cosine(result.Value[i].ToFloats().ToArray(), expected[i]).Should().BeGreaterThanOrEqualTo(0.999, sentences[i]);
         }
 
-        result.Value.Usage.InputTokenCount.Should().Be(Sentences.Sum(s => new MiniLMTokenizer().Encode([s])[0].Item1.Length));
+        result.Value.Usage.InputTokenCount.Should().Be(sentences.Sum(s => new MiniLMTokenizer().Encode([s])[0].Item1.Length));
     }
 
     [Fact]
@@ -58,24 +59,24 @@ public sealed class EmbeddingsTests(MiniLMApplication app) : IClassFixture<MiniL
     public async Task Post_Base64_IsTheFloat32Bytes()
     {
         using var client = await app.CreateReadyClientAsync();
-        using var floats = await PostAsync(client, """{"model":"minilm","input":"Knowledge is power."}""");
-        using var base64 = await PostAsync(client, """{"model":"minilm","input":["Knowledge is power."],"encoding_format":"base64"}""");
+        using var floats = await PostAsync(client, """{"model":"all-minilm-l6-v2","input":"Knowledge is power."}""");
+        using var base64 = await PostAsync(client, """{"model":"all-minilm-l6-v2","input":["Knowledge is power."],"encoding_format":"base64"}""");
 
         var bytes = base64.RootElement.GetProperty("data")[0].GetProperty("embedding").GetBytesFromBase64();
         var decoded = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
         decoded.Should().Equal(floats.RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()));
         decoded.Should().HaveCount(384);
         base64.RootElement.GetProperty("object").GetString().Should().Be("list");
-        base64.RootElement.GetProperty("model").GetString().Should().Be("minilm");
+        base64.RootElement.GetProperty("model").GetString().Should().Be(MiniLMApplication.Pipeline);
     }
 
     [Theory]
-    [InlineData("""{"model":"minilm","input":[1,2,3]}""", HttpStatusCode.BadRequest, "token ids is not supported")]
-    [InlineData("""{"model":"minilm","input":[[1,2,3]]}""", HttpStatusCode.BadRequest, "token ids is not supported")]
-    [InlineData("""{"model":"minilm","input":"x","dimensions":128}""", HttpStatusCode.BadRequest, "'dimensions' is not supported")]
-    [InlineData("""{"model":"minilm","input":"x","encoding_format":"int8"}""", HttpStatusCode.BadRequest, "'float' or 'base64'")]
+    [InlineData("""{"model":"all-minilm-l6-v2","input":[1,2,3]}""", HttpStatusCode.BadRequest, "token ids is not supported")]
+    [InlineData("""{"model":"all-minilm-l6-v2","input":[[1,2,3]]}""", HttpStatusCode.BadRequest, "token ids is not supported")]
+    [InlineData("""{"model":"all-minilm-l6-v2","input":"x","dimensions":128}""", HttpStatusCode.BadRequest, "'dimensions' is not supported")]
+    [InlineData("""{"model":"all-minilm-l6-v2","input":"x","encoding_format":"int8"}""", HttpStatusCode.BadRequest, "'float' or 'base64'")]
     [InlineData("""{"input":"x"}""", HttpStatusCode.BadRequest, "'model' is required")]
-    [InlineData("""{"model":"minilm-onnx","input":"x"}""", HttpStatusCode.NotFound, "these are: 'minilm'")]
+    [InlineData("""{"model":"all-minilm-l6-v2-onnx","input":"x"}""", HttpStatusCode.NotFound, "these are: 'all-minilm-l6-v2'")]
     [InlineData("""not json""", HttpStatusCode.BadRequest, "JSON object")]
     public async Task Post_ClientMistake_AnswersInOpenAIsErrorShape(string body, HttpStatusCode status, string message)
     {
@@ -94,7 +95,7 @@ public sealed class EmbeddingsTests(MiniLMApplication app) : IClassFixture<MiniL
     [Fact]
     public async Task OpenAIClient_WrongKey_Gets401InOpenAIsShape()
     {
-        using var keyed = new KeyedApplication(app.Repository);
+        using var keyed = new KeyedApplication(RepositoryPaths.Models);
         using var unused = await keyed.CreateReadyClientAsync();
         var client = new OpenAIClient(new ApiKeyCredential("wrong"), Options(keyed)).GetEmbeddingClient(MiniLMApplication.Pipeline);
 

