@@ -21,8 +21,10 @@ internal static class BenchCommand
         var duration = new Option<string>("--duration") { Description = "Measured time per level, e.g. 10s or 500ms.", DefaultValueFactory = _ => "10s" };
         var warmup = new Option<string>("--warmup") { Description = "Unmeasured time before each level.", DefaultValueFactory = _ => "2s" };
         var json = new Option<bool>("--json-tensors") { Description = "Send JSON tensors (default: the binary extension)." };
-        var batch = new Option<int>("--batch") { Description = "Batch size for a variable batch dimension.", DefaultValueFactory = _ => 1 };
-        var command = new Command("bench", "Measure throughput and latency at given concurrency levels.") { name, concurrency, duration, warmup, json, batch };
+        var batch = new Option<int>("--batch") { Description = "Batch size for a variable batch dimension of generated inputs.", DefaultValueFactory = _ => 1 };
+        var inputs = new Option<string[]>("--input", "-i") { Description = "INPUT=FILE (.npy, .json nested array, - for stdin): send these instead of generated zeros; inputs not given are generated." };
+        var shapes = new Option<string[]>("--shape") { Description = "INPUT=D,D,...: the shape of an input whose file has none (flat .json)." };
+        var command = new Command("bench", "Measure throughput and latency at given concurrency levels.") { name, concurrency, duration, warmup, json, batch, inputs, shapes };
         command.SetAction((parse, ct) => wrap(parse, (context, cancellation) => RunAsync(
             context,
             parse.GetValue(name)!,
@@ -31,19 +33,25 @@ internal static class BenchCommand
             ParseDuration(parse.GetValue(warmup)!, "--warmup"),
             !parse.GetValue(json),
             parse.GetValue(batch),
+            parse.GetValue(inputs) ?? [],
+            parse.GetValue(shapes) ?? [],
             cancellation))(ct));
         root.Subcommands.Add(command);
     }
 
-    private static async Task<int> RunAsync(CommandContext context, string model, int[] levels, TimeSpan duration, TimeSpan warmup, bool binary, int batch, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CommandContext context, string model, int[] levels, TimeSpan duration, TimeSpan warmup, bool binary, int batch, string[] inputSpecs, string[] shapeSpecs, CancellationToken cancellationToken)
     {
         if (batch < 1)
         {
             throw new UsageException("--batch is at least 1");
         }
 
+        var given = await InferCommand.ReadInputsAsync(context, model, ModelVersion.Latest, inputSpecs, shapeSpecs, cancellationToken).ConfigureAwait(false);
         var metadata = await context.Client.GetModelMetadataAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var inputs = metadata.Inputs.Select(i => Generate(i, batch)).ToList();
+        var inputs = metadata.Inputs.Select(i => given.FirstOrDefault(g => g.Name == i.Name) ?? Generate(i, batch)).ToList();
+
+        // A wrong file shows in one request, not as thousands of failures.
+        await context.Client.InferAsync(model, inputs, new InferOptions { Binary = binary }, cancellationToken).ConfigureAwait(false);
         var options = new InferOptions { Binary = binary };
         var rows = new List<BenchRow>();
         foreach (var level in levels)
@@ -115,12 +123,11 @@ internal static class BenchCommand
         var stats = await client.GetStatisticsAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
         long count = 0;
         double queue = 0, compute = 0;
-        foreach (var version in stats.GetProperty("model_stats").EnumerateArray())
+        foreach (var version in stats.ModelStats)
         {
-            var inference = version.GetProperty("inference_stats");
-            count += inference.GetProperty("success").GetProperty("count").GetInt64();
-            queue += inference.GetProperty("queue").GetProperty("ns").GetDouble();
-            compute += inference.GetProperty("compute_infer").GetProperty("ns").GetDouble();
+            count += version.InferenceStats.Success.Count;
+            queue += version.InferenceStats.Queue.Ns;
+            compute += version.InferenceStats.ComputeInfer.Ns;
         }
 
         return (count, queue, compute);

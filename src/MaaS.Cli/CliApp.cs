@@ -28,7 +28,7 @@ internal static class CliApp
         {
             try
             {
-                var services = CreateServices(parse.GetValue(globals.Url)!, parse.GetValue(globals.ApiKey), handler);
+                var services = CreateServices(parse.GetValue(globals.Url)!, parse.GetValue(globals.ApiKey), parse.GetValue(globals.Transport) == "grpc" ? parse.GetValue(globals.GrpcUrl) : null, handler);
                 await using (services.ConfigureAwait(false))
                 {
                     var context = new CommandContext(services.GetRequiredService<IMaaSClient>(), CreateConsole(output), output, input, parse.GetValue(globals.Output) == "json");
@@ -61,6 +61,11 @@ internal static class CliApp
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
     }
 
+    private static Uri ParseAddress(string url, string option) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var address) && address.Scheme is "http" or "https"
+            ? address
+            : throw new UsageException($"{option} '{url}' is not an http(s) address");
+
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static IAnsiConsole CreateConsole(TextWriter output) => AnsiConsole.Create(new AnsiConsoleSettings
@@ -71,19 +76,26 @@ internal static class CliApp
         Interactive = output == Console.Out ? InteractionSupport.Detect : InteractionSupport.No,
     });
 
-    private static ServiceProvider CreateServices(string url, string? apiKey, HttpMessageHandler? handler)
+    /// <summary>The client; with <paramref name="grpcUrl"/> the gRPC transport (calls only HTTP has still go to <paramref name="url"/>).</summary>
+    private static ServiceProvider CreateServices(string url, string? apiKey, string? grpcUrl, HttpMessageHandler? handler)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
-        {
-            throw new UsageException($"--url '{url}' is not an http(s) address");
-        }
-
+        var baseAddress = ParseAddress(url, "--url");
+        var grpcAddress = grpcUrl is null ? null : ParseAddress(grpcUrl, "--grpc-url");
         var services = new ServiceCollection();
         var builder = services.AddMaaSClient(o =>
         {
             o.BaseAddress = baseAddress;
             o.ApiKey = apiKey;
             o.MaxRetries = 1;
+            if (grpcAddress is not null)
+            {
+                o.Transport = MaaSTransport.Grpc;
+                o.GrpcAddress = grpcAddress;
+                if (handler is not null)
+                {
+                    o.ConfigureGrpcChannel = channel => channel.HttpHandler = handler;
+                }
+            }
         });
         if (handler is not null)
         {
@@ -111,6 +123,20 @@ internal sealed class GlobalOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MAAS_API_KEY"),
     };
 
+    public Option<string> Transport { get; } = new("--transport")
+    {
+        Description = "http, or grpc for the calls the gRPC service has (metadata, infer, index, load/unload, stats); the rest stay on HTTP.",
+        Recursive = true,
+        DefaultValueFactory = _ => "http",
+    };
+
+    public Option<string> GrpcUrl { get; } = new("--grpc-url")
+    {
+        Description = "The server's gRPC address, with --transport grpc (env MAAS_GRPC_URL).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MAAS_GRPC_URL") is { Length: > 0 } url ? url : "http://localhost:8001",
+    };
+
     public Option<string> Output { get; } = new("--output", "-o")
     {
         Description = "table (for people) or json (for scripts).",
@@ -121,7 +147,10 @@ internal sealed class GlobalOptions
     public void AddTo(RootCommand root)
     {
         Output.AcceptOnlyFromAmong("table", "json");
+        Transport.AcceptOnlyFromAmong("http", "grpc");
         root.Options.Add(Url);
+        root.Options.Add(Transport);
+        root.Options.Add(GrpcUrl);
         root.Options.Add(ApiKey);
         root.Options.Add(Output);
     }

@@ -71,6 +71,8 @@ internal static class Commands
         root.Subcommands.Add(optimize);
 
         InferCommand.Add(root, wrap);
+        ExplainCommand.Add(root, wrap);
+        EmbedCommand.Add(root, wrap);
         BenchCommand.Add(root, wrap);
     }
 
@@ -104,7 +106,8 @@ internal static class Commands
         if (context.Json)
         {
             var metadataJson = metadata is null ? "null" : JsonSerializer.Serialize(metadata, ClientJsonContext.Default.ModelMetadata);
-            return await WriteJsonAsync(context, $"{{\"metadata\": {metadataJson}, \"registry\": {view.GetRawText()}}}").ConfigureAwait(false);
+            var viewJson = JsonSerializer.Serialize(view, ClientJsonContext.Default.ModelView);
+            return await WriteJsonAsync(context, $"{{\"metadata\": {metadataJson}, \"registry\": {viewJson}}}").ConfigureAwait(false);
         }
 
         if (metadata is not null)
@@ -122,16 +125,16 @@ internal static class Commands
         }
 
         var versions = new Table().AddColumns("version", "state", "reason", "labels", "size", "sha256");
-        foreach (var version in view.GetProperty("versions").EnumerateArray())
+        foreach (var version in view.Versions)
         {
             versions.AddRow(
-                Text(version, "version"), Text(version, "state"), Text(version, "reason"),
-                version.TryGetProperty("labels", out var labels) && labels.ValueKind == JsonValueKind.Array ? Markup.Escape(string.Join(", ", labels.EnumerateArray().Select(l => l.GetString()))) : "",
-                Text(version, "size_bytes"), Text(version, "sha256"));
+                Markup.Escape(version.Version), Markup.Escape(version.State), Markup.Escape(version.Reason ?? ""),
+                Markup.Escape(string.Join(", ", version.Labels ?? [])),
+                version.SizeBytes?.ToString(CultureInfo.InvariantCulture) ?? "", Markup.Escape(version.Sha256 ?? ""));
         }
 
         context.Console.Write(versions);
-        if (view.TryGetProperty("config", out var config))
+        if (view.Config is { } config)
         {
             context.Console.WriteLine(config.GetRawText());
         }
@@ -199,19 +202,16 @@ internal static class Commands
         var stats = await context.Client.GetStatisticsAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (context.Json)
         {
-            return await WriteJsonAsync(context, stats.GetRawText()).ConfigureAwait(false);
+            return await WriteJsonAsync(context, JsonSerializer.Serialize(stats, ClientJsonContext.Default.ModelStatisticsResponse)).ConfigureAwait(false);
         }
 
         var table = new Table().AddColumns("model", "version", "success", "fail", "mean queue ms", "mean compute ms", "batch sizes");
-        foreach (var model in stats.GetProperty("model_stats").EnumerateArray())
+        foreach (var model in stats.ModelStats)
         {
-            var inference = model.GetProperty("inference_stats");
-            var success = Count(inference, "success");
-            var batches = model.TryGetProperty("batch_stats", out var b) && b.ValueKind == JsonValueKind.Array
-                ? string.Join(", ", b.EnumerateArray().Select(x => Text(x, "batch_size") + "x" + Count(x, "compute_infer")))
-                : "";
-            table.AddRow(Text(model, "name"), Text(model, "version"), success.ToString(CultureInfo.InvariantCulture), Count(inference, "fail").ToString(CultureInfo.InvariantCulture),
-                MeanMs(inference, "queue"), MeanMs(inference, "compute_infer"), batches);
+            var inference = model.InferenceStats;
+            var batches = string.Join(", ", (model.BatchStats ?? []).Select(b => $"{b.BatchSize}x{b.ComputeInfer.Count}"));
+            table.AddRow(Markup.Escape(model.Name), Markup.Escape(model.Version), inference.Success.Count.ToString(CultureInfo.InvariantCulture),
+                inference.Fail.Count.ToString(CultureInfo.InvariantCulture), MeanMs(inference.Queue), MeanMs(inference.ComputeInfer), Markup.Escape(batches));
         }
 
         context.Console.Write(table);
@@ -220,11 +220,15 @@ internal static class Commands
 
     private static async Task<int> OptimizeAsync(CommandContext context, string name, long version, OptimizeRequest request, CancellationToken cancellationToken)
     {
-        var report = await context.Client.OptimizeAsync(name, version, request, cancellationToken).ConfigureAwait(false);
+        var typed = await context.Client.OptimizeAsync(name, version, request, cancellationToken).ConfigureAwait(false);
+        var json = JsonSerializer.Serialize(typed, ClientJsonContext.Default.OptimizeReport);
         if (context.Json)
         {
-            return await WriteJsonAsync(context, report.GetRawText()).ConfigureAwait(false);
+            return await WriteJsonAsync(context, json).ConfigureAwait(false);
         }
+
+        using var document = JsonDocument.Parse(json);
+        var report = document.RootElement;
 
         var table = new Table().AddColumns("field", "value");
         foreach (var property in report.EnumerateObject())
@@ -242,21 +246,6 @@ internal static class Commands
         return CliApp.Success;
     }
 
-    private static string Text(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined)
-            ? Markup.Escape(value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText())
-            : "";
-
-    private static long Count(JsonElement stats, string property) =>
-        stats.TryGetProperty(property, out var value) && value.TryGetProperty("count", out var count) ? count.GetInt64() : 0;
-
-    private static string MeanMs(JsonElement stats, string property)
-    {
-        if (!stats.TryGetProperty(property, out var value) || !value.TryGetProperty("count", out var count) || count.GetInt64() == 0)
-        {
-            return "-";
-        }
-
-        return (value.GetProperty("ns").GetDouble() / count.GetInt64() / 1e6).ToString("0.###", CultureInfo.InvariantCulture);
-    }
+    private static string MeanMs(StatisticDuration duration) =>
+        duration.Count == 0 ? "-" : duration.MeanMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -43,33 +43,11 @@ internal static class InferCommand
 
     private static async Task<int> RunAsync(CommandContext context, string model, ModelVersion version, string[] inputSpecs, string[] shapeSpecs, string? outDirectory, bool binary, CancellationToken cancellationToken)
     {
-        var shapes = shapeSpecs.Select(s => Split(s, "--shape")).ToDictionary(p => p.Name, p => ParseShape(p.Value), StringComparer.Ordinal);
-        var files = inputSpecs.Select(s => Split(s, "--input")).ToList();
-
-        // Read every file before calling the server: a bad file is a usage error whatever the server says.
-        var contents = new List<(string Name, string File, byte[] Bytes)>();
-        foreach (var (inputName, file) in files)
-        {
-            contents.Add((inputName, file, await ReadAsync(context, file, cancellationToken).ConfigureAwait(false)));
-        }
-
-        var metadata = await context.Client.GetModelMetadataAsync(model, version, cancellationToken).ConfigureAwait(false);
-        var tensors = new List<InferInput>();
-        foreach (var (inputName, file, bytes) in contents)
-        {
-            var spec = metadata.Inputs.FirstOrDefault(i => i.Name == inputName)
-                ?? throw new UsageException($"model '{model}' has no input '{inputName}' (it has: {string.Join(", ", metadata.Inputs.Select(i => i.Name))})");
-            tensors.Add(ToInput(spec, file, bytes, shapes.GetValueOrDefault(inputName)));
-        }
-
+        var tensors = await ReadInputsAsync(context, model, version, inputSpecs, shapeSpecs, cancellationToken).ConfigureAwait(false);
         var result = await context.Client.InferAsync(model, tensors, new InferOptions { Version = version, Binary = binary }, cancellationToken).ConfigureAwait(false);
         if (outDirectory is not null)
         {
-            Directory.CreateDirectory(outDirectory);
-            foreach (var output in result.Outputs)
-            {
-                await File.WriteAllBytesAsync(Path.Combine(outDirectory, output.Name + ".npy"), NpyFile.Write(output), cancellationToken).ConfigureAwait(false);
-            }
+            await WriteNpyAsync(outDirectory, result.Outputs, cancellationToken).ConfigureAwait(false);
         }
 
         if (context.Json)
@@ -91,6 +69,77 @@ internal static class InferCommand
         }
 
         return CliApp.Success;
+    }
+
+    /// <summary>
+    /// The tensors of <c>--input NAME=FILE</c> and <c>--shape NAME=D,...</c>, typed by the model's metadata. Every file
+    /// is read before the server is asked anything: a bad file is a usage error whatever the server says.
+    /// </summary>
+    internal static async Task<List<InferInput>> ReadInputsAsync(CommandContext context, string model, ModelVersion version, string[] inputSpecs, string[] shapeSpecs, CancellationToken cancellationToken)
+    {
+        var shapes = shapeSpecs.Select(s => Split(s, "--shape")).ToDictionary(p => p.Name, p => ParseShape(p.Value), StringComparer.Ordinal);
+        var files = inputSpecs.Select(s => Split(s, "--input")).ToList();
+        var contents = new List<(string Name, string File, byte[] Bytes)>();
+        foreach (var (inputName, file) in files)
+        {
+            contents.Add((inputName, file, await ReadAsync(context, file, cancellationToken).ConfigureAwait(false)));
+        }
+
+        var metadata = await context.Client.GetModelMetadataAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var tensors = new List<InferInput>();
+        foreach (var (inputName, file, bytes) in contents)
+        {
+            var spec = metadata.Inputs.FirstOrDefault(i => i.Name == inputName)
+                ?? throw new UsageException($"model '{model}' has no input '{inputName}' (it has: {string.Join(", ", metadata.Inputs.Select(i => i.Name))})");
+            tensors.Add(ToInput(spec, file, bytes, shapes.GetValueOrDefault(inputName)));
+        }
+
+        return tensors;
+    }
+
+    /// <summary>Writes each tensor as DIR/NAME.npy.</summary>
+    internal static async Task WriteNpyAsync(string directory, IEnumerable<InferOutput> tensors, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var tensor in tensors)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(directory, tensor.Name + ".npy"), NpyFile.Write(tensor), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The first elements of a tensor as JSON values (NaN and infinities as the server writes them), "..." when there are more.</summary>
+    internal static string Preview(InferOutput output, int elements = PreviewElements)
+    {
+        var data = output.Data.Span;
+        var size = Datatypes.ElementSize(output.Datatype);
+        var shown = (int)Math.Min(elements, output.ElementCount);
+        int length;
+        if (size > 0)
+        {
+            length = shown * size;
+        }
+        else
+        {
+            length = 0;
+            for (var i = 0; i < shown; i++)
+            {
+                length += 4 + System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(data[length..]);
+            }
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            TensorLayout.WriteJson(writer, output.Datatype, data[..length]);
+        }
+
+        var text = Encoding.UTF8.GetString(buffer.ToArray());
+        if (size > 0)
+        {
+            text = text.Replace(",", ", ", StringComparison.Ordinal);
+        }
+
+        return output.ElementCount > shown ? text[..^1] + ", ...]" : text;
     }
 
     /// <summary>The V2 JSON response, outputs as JSON <c>data</c>, whatever form they travelled in.</summary>
@@ -130,15 +179,6 @@ internal static class InferCommand
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static string Preview(InferOutput output)
-    {
-        var json = ToJson(new InferResult("", "", null, [output]));
-        using var document = JsonDocument.Parse(json);
-        var data = document.RootElement.GetProperty("outputs")[0].GetProperty("data");
-        var items = data.EnumerateArray().Take(PreviewElements).Select(e => e.GetRawText()).ToList();
-        return "[" + string.Join(", ", items) + (data.GetArrayLength() > PreviewElements ? ", ..." : "") + "]";
     }
 
     private static async Task<byte[]> ReadAsync(CommandContext context, string file, CancellationToken cancellationToken)
@@ -205,7 +245,7 @@ internal static class InferCommand
         return [.. shape];
     }
 
-    private static (string Name, string Value) Split(string spec, string option)
+    internal static (string Name, string Value) Split(string spec, string option)
     {
         var at = spec.IndexOf('=', StringComparison.Ordinal);
         if (at <= 0 || at == spec.Length - 1)

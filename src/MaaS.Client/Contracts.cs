@@ -78,5 +78,10 @@ public sealed record OptimizeRequest(
 [JsonSerializable(typeof(List<RepositoryIndexEntry>))]
 [JsonSerializable(typeof(UploadResult))]
 [JsonSerializable(typeof(OptimizeRequest))]
+[JsonSerializable(typeof(EmbeddingsRequest))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(ModelView))]
+[JsonSerializable(typeof(ModelConfig))]
+[JsonSerializable(typeof(ModelStatisticsResponse))]
+[JsonSerializable(typeof(OptimizeReport))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -8,7 +8,10 @@ namespace MaaS.Client;
 /// <summary>The V2 inference request and response over HTTP, JSON or with the binary tensor extension.</summary>
 internal static class HttpInferCodec
 {
-    public static HttpContent EncodeRequest(IReadOnlyList<InferInput> inputs, InferOptions options)
+    public static HttpContent EncodeRequest(IReadOnlyList<InferInput> inputs, InferOptions options) => EncodeRequest(inputs, options, null);
+
+    /// <summary>The request; <paramref name="writeParameters"/> adds request parameters (an explanation's).</summary>
+    public static HttpContent EncodeRequest(IReadOnlyList<InferInput> inputs, InferOptions options, Action<Utf8JsonWriter>? writeParameters)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var header = new ArrayBufferWriter<byte>(1024);
@@ -23,6 +26,7 @@ internal static class HttpInferCodec
 
             writer.WriteStartObject("parameters");
             writer.WriteBoolean("binary_data_output", options.Binary);
+            writeParameters?.Invoke(writer);
             writer.WriteEndObject();
             writer.WriteStartArray("inputs");
             foreach (var input in inputs)

@@ -1,10 +1,8 @@
-using System.Text.Json;
-
 namespace MaaS.Client;
 
 /// <summary>
-/// The server's operations. <see cref="MaaSClient"/> speaks HTTP (every call); a gRPC transport would speak
-/// Triton's gRPC service, which has no registry-management routes: those throw <see cref="NotSupportedException"/> there.
+/// The server's operations. <see cref="MaaSClient"/> speaks HTTP (every call); <see cref="MaaSGrpcClient"/> speaks
+/// Triton's gRPC service where it has the call and HTTP for the rest (registry management, explain, embed).
 /// Every failure is a <see cref="MaaSException"/>.
 /// </summary>
 public interface IMaaSClient
@@ -20,21 +18,21 @@ public interface IMaaSClient
     Task<bool> IsModelReadyAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
 
     /// <summary>The effective configuration, in Triton's ModelConfig JSON.</summary>
-    Task<JsonElement> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
+    Task<ModelConfig> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<RepositoryIndexEntry>> GetRepositoryIndexAsync(bool readyOnly = false, CancellationToken cancellationToken = default);
 
     Task<InferResult> InferAsync(string model, IReadOnlyList<InferInput> inputs, InferOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Statistics in Triton's shape: of every model, or of one model (version).</summary>
-    Task<JsonElement> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default);
+    Task<ModelStatisticsResponse> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default);
 
     Task LoadModelAsync(string model, CancellationToken cancellationToken = default);
 
     Task UnloadModelAsync(string model, CancellationToken cancellationToken = default);
 
     /// <summary>The registry's view of a model: every version on disk with state, sha256, size, labels; labels; config.</summary>
-    Task<JsonElement> GetModelViewAsync(string model, CancellationToken cancellationToken = default);
+    Task<ModelView> GetModelViewAsync(string model, CancellationToken cancellationToken = default);
 
     /// <summary>Uploads a model.onnx as a new version (the next number unless <paramref name="version"/> is given); returns once it is READY.</summary>
     Task<UploadResult> UploadVersionAsync(string model, Stream onnx, long? version = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default);
@@ -50,6 +48,12 @@ public interface IMaaSClient
 
     Task DeleteModelAsync(string model, CancellationToken cancellationToken = default);
 
-    /// <summary>Derives an optimised version; the report (201), or a <see cref="MaaSException"/> (422 when a bound breaks).</summary>
-    Task<JsonElement> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Embeddings of texts by a text-embedding pipeline model (<c>POST /v1/embeddings</c>), one per text in order.</summary>
+    Task<EmbeddingsResult> EmbedAsync(string model, IReadOnlyList<string> texts, EmbeddingEncoding encoding = EmbeddingEncoding.Float, CancellationToken cancellationToken = default);
+
+    /// <summary>Attributions of one output element to the input elements (<c>POST /v2/models/{m}/explain</c>).</summary>
+    Task<ExplainResult> ExplainAsync(string model, IReadOnlyList<InferInput> inputs, ExplainOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Derives an optimised version; the report (201), or a <see cref="MaaSException"/> (422 when a bound breaks, the message naming it).</summary>
+    Task<OptimizeReport> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default);
 }

@@ -41,8 +41,8 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
         throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<JsonElement> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, ModelPath(model, version) + "/config"), ClientJsonContext.Default.JsonElement, cancellationToken);
+    public Task<ModelConfig> GetModelConfigAsync(string model, ModelVersion version = default, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, ModelPath(model, version) + "/config"), ClientJsonContext.Default.ModelConfig, cancellationToken);
 
     public async Task<IReadOnlyList<RepositoryIndexEntry>> GetRepositoryIndexAsync(bool readyOnly = false, CancellationToken cancellationToken = default)
     {
@@ -89,8 +89,8 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
         return HttpInferCodec.DecodeResponse(body, headerLength);
     }
 
-    public Task<JsonElement> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, model is null ? "v2/models/stats" : ModelPath(model, version) + "/stats"), ClientJsonContext.Default.JsonElement, cancellationToken);
+    public Task<ModelStatisticsResponse> GetStatisticsAsync(string? model = null, ModelVersion version = default, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, model is null ? "v2/models/stats" : ModelPath(model, version) + "/stats"), ClientJsonContext.Default.ModelStatisticsResponse, cancellationToken);
 
     public Task LoadModelAsync(string model, CancellationToken cancellationToken = default) =>
         SendWriteAsync(HttpMethod.Post, RepositoryPath(model) + "/load", new StringContent("{}", Encoding.UTF8, "application/json"), cancellationToken);
@@ -98,8 +98,8 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
     public Task UnloadModelAsync(string model, CancellationToken cancellationToken = default) =>
         SendWriteAsync(HttpMethod.Post, RepositoryPath(model) + "/unload", new StringContent("{}", Encoding.UTF8, "application/json"), cancellationToken);
 
-    public Task<JsonElement> GetModelViewAsync(string model, CancellationToken cancellationToken = default) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Get, RepositoryPath(model)), ClientJsonContext.Default.JsonElement, cancellationToken);
+    public Task<ModelView> GetModelViewAsync(string model, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, RepositoryPath(model)), ClientJsonContext.Default.ModelView, cancellationToken);
 
     public Task<UploadResult> UploadVersionAsync(string model, Stream onnx, long? version = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -128,14 +128,37 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
     public Task DeleteModelAsync(string model, CancellationToken cancellationToken = default) =>
         SendWriteAsync(HttpMethod.Delete, RepositoryPath(model), null, cancellationToken);
 
-    public Task<JsonElement> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default)
+    public Task<OptimizeReport> OptimizeAsync(string model, long version, OptimizeRequest request, CancellationToken cancellationToken = default)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, RepositoryPath(model) + "/versions/" + version.ToString(CultureInfo.InvariantCulture) + "/optimize")
         {
             Content = new StringContent(JsonSerializer.Serialize(request, ClientJsonContext.Default.OptimizeRequest), Encoding.UTF8, "application/json"),
         };
         message.Options.Set(RetryKey, RetryPolicy.OnlyWhenRefused);
-        return SendAsync(message, ClientJsonContext.Default.JsonElement, cancellationToken);
+        return SendAsync(message, ClientJsonContext.Default.OptimizeReport, cancellationToken);
+    }
+
+    public async Task<EmbeddingsResult> EmbedAsync(string model, IReadOnlyList<string> texts, EmbeddingEncoding encoding = EmbeddingEncoding.Float, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentNullException.ThrowIfNull(texts);
+        var body = new EmbeddingsRequest(model, texts, encoding == EmbeddingEncoding.Base64 ? "base64" : "float");
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/embeddings")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(body, ClientJsonContext.Default.EmbeddingsRequest), Encoding.UTF8, "application/json"),
+        };
+        return EmbeddingsResult.Parse(await SendForTextAsync(request, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<ExplainResult> ExplainAsync(string model, IReadOnlyList<InferInput> inputs, ExplainOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ExplainOptions();
+        var request = new HttpRequestMessage(HttpMethod.Post, ModelPath(model, options.Version) + "/explain")
+        {
+            // Attributions always come back as JSON data; binary_data_output only keeps the request a V2 one.
+            Content = HttpInferCodec.EncodeRequest(inputs, new InferOptions { Binary = options.Binary, Id = options.Id }, options.WriteParameters),
+        };
+        return ExplainResult.Parse(await SendForTextAsync(request, cancellationToken).ConfigureAwait(false));
     }
 
     private static string ModelPath(string model, ModelVersion version)
@@ -165,6 +188,17 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
         {
             throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task<string> SendForTextAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
@@ -216,9 +250,17 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
         try
         {
             using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error))
             {
-                message = error.GetString()!;
+                if (error.ValueKind == JsonValueKind.String)
+                {
+                    message = error.GetString()!;
+                }
+                else if (error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var inner) && inner.ValueKind == JsonValueKind.String)
+                {
+                    // OpenAI's shape, which /v1/embeddings answers in: {"error": {"message", "type", "param", "code"}}.
+                    message = inner.GetString()!;
+                }
             }
         }
         catch (JsonException)

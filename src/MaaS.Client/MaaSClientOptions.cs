@@ -19,4 +19,24 @@ public sealed class MaaSClientOptions
 
     /// <summary>Time limit of one HTTP request, uploads included. Default 10 minutes.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How <see cref="IMaaSClient"/> reaches the server. <see cref="MaaSTransport.Grpc"/> sends health, metadata,
+    /// config, inference, the repository index, load/unload and statistics over gRPC (<see cref="GrpcAddress"/>);
+    /// the rest, which only HTTP has, still goes to <see cref="BaseAddress"/>.
+    /// </summary>
+    public MaaSTransport Transport { get; set; } = MaaSTransport.Http;
+
+    /// <summary>The server's gRPC address, e.g. http://localhost:8001; required with <see cref="MaaSTransport.Grpc"/>.</summary>
+    public Uri? GrpcAddress { get; set; }
+
+    /// <summary>Adjusts the gRPC channel (message size limits, a handler); called after the client's own settings.</summary>
+    public Action<Grpc.Net.Client.GrpcChannelOptions>? ConfigureGrpcChannel { get; set; }
+}
+
+/// <summary>The protocol of the calls that exist in both.</summary>
+public enum MaaSTransport
+{
+    Http,
+    Grpc,
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using MaaS.Client;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -10,7 +11,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class MaaSClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IMaaSClient"/> as a typed HTTP client: options validated on first use, the API key sent as
+    /// Registers <see cref="IMaaSClient"/> (over <see cref="MaaSClient"/>, a typed HTTP client, or with
+    /// <see cref="MaaSTransport.Grpc"/> a <see cref="MaaSGrpcClient"/> on one shared channel): options validated on first use, the API key sent as
     /// <c>Authorization: Bearer</c>, and retries of transient failures (503 honours <c>Retry-After</c>; a registry
     /// write is retried only when the server refused it with 503, an upload never). Returns the builder, to add handlers.
     /// </summary>
@@ -21,9 +23,15 @@ public static class MaaSClientServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.BaseAddress is null || o.BaseAddress.IsAbsoluteUri, "MaaSClientOptions.BaseAddress must be an absolute URI")
             .Validate(o => o.Timeout > TimeSpan.Zero, "MaaSClientOptions.Timeout must be positive")
+            .Validate(o => o.Transport == MaaSTransport.Http || o.GrpcAddress is { IsAbsoluteUri: true }, "MaaSClientOptions.GrpcAddress must be an absolute URI with the gRPC transport")
             .ValidateOnStart();
 
-        var builder = services.AddHttpClient<IMaaSClient, MaaSClient>((provider, http) =>
+        services.TryAddSingleton<MaaSGrpcChannel>();
+        services.TryAddTransient<IMaaSClient>(provider =>
+            provider.GetRequiredService<IOptions<MaaSClientOptions>>().Value.Transport == MaaSTransport.Grpc
+                ? new MaaSGrpcClient(provider.GetRequiredService<MaaSGrpcChannel>().Invoker, provider.GetRequiredService<MaaSClient>())
+                : provider.GetRequiredService<MaaSClient>());
+        var builder = services.AddHttpClient<MaaSClient>((provider, http) =>
         {
             var options = provider.GetRequiredService<IOptions<MaaSClientOptions>>().Value;
             http.BaseAddress = options.BaseAddress;

@@ -136,7 +136,7 @@ internal static class TensorLayout
         return buffer.ToArray();
     }
 
-    private static IEnumerable<JsonElement> Leaves(JsonElement element)
+    internal static IEnumerable<JsonElement> Leaves(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Array)
         {

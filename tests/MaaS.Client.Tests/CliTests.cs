@@ -175,11 +175,107 @@ public sealed class CliTests(BundledServer server) : IClassFixture<BundledServer
         (await RunAsync(server.App, "bench", "mlp", "--duration", "soon")).Code.Should().Be(2);
     }
 
+    [Fact]
+    public async Task Bench_InputFromFile_IsWhatTheServerRuns()
+    {
+        var json = Path.Combine(_directory, "batch.json");
+        await File.WriteAllTextAsync(json, "[[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4], [6.3, 3.3, 6.0, 2.5]]");
+        var before = (await server.Client.GetStatisticsAsync("mlp")).ModelStats.Sum(m => m.InferenceCount);
+        var requestsBefore = (await server.Client.GetStatisticsAsync("mlp")).ModelStats.Sum(m => m.InferenceStats.Success.Count);
+
+        var (code, stdout, stderr) = await RunAsync(server.App, "bench", "mlp", "--input", "input=" + json, "--duration", "200ms", "--warmup", "0s", "-o", "json");
+
+        code.Should().Be(0, stderr);
+        var stats = await server.Client.GetStatisticsAsync("mlp");
+        var rows = stats.ModelStats.Sum(m => m.InferenceCount) - before;
+        var requests = stats.ModelStats.Sum(m => m.InferenceStats.Success.Count) - requestsBefore;
+        requests.Should().BePositive();
+        rows.Should().Be(3 * requests, "every request carried the file's three rows");
+        JsonDocument.Parse(stdout).RootElement[0].GetProperty("requests").GetDouble().Should().BePositive();
+
+        (await RunAsync(server.App, "bench", "mlp", "--input", "input=" + Path.Combine(_directory, "missing.json"))).Code.Should().Be(2);
+        (await RunAsync(server.App, "bench", "mlp", "--input", "nope=" + json)).Code.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Explain_Json_IsTheServersAnswer_AndOutWritesNpy()
+    {
+        var json = Path.Combine(_directory, "iris.json");
+        await File.WriteAllTextAsync(json, "[[6.7, 3.1, 4.4, 1.4]]");
+        var outDirectory = Path.Combine(_directory, "attributions");
+
+        var (code, stdout, stderr) = await RunAsync(server.App, "explain", "mlp", "-i", "input=" + json, "--method", "shapley",
+            "--target-output", "logits", "--target-index", "2", "--out", outDirectory, "-o", "json");
+
+        code.Should().Be(0, stderr);
+        var body = "{\"inputs\": [{\"name\": \"input\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [6.7, 3.1, 4.4, 1.4]}],"
+            + " \"parameters\": {\"method\": \"shapley\", \"target\": {\"output\": \"logits\", \"index\": 2}}}";
+        using var answer = await server.Raw.PostAsync("/v2/models/mlp/explain", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var http = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        using var cli = JsonDocument.Parse(stdout);
+        cli.RootElement.GetProperty("parameters").GetRawText().Should().Be(http.RootElement.GetProperty("parameters").GetRawText());
+        var expected = http.RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToList();
+        cli.RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).Should().Equal(expected);
+        var (datatype, shape, data) = NpyFile.Read(await File.ReadAllBytesAsync(Path.Combine(outDirectory, "input.npy")), "input.npy");
+        datatype.Should().Be("FP32");
+        shape.Should().Equal(1, 4);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data).ToArray().Should().Equal(expected);
+    }
+
+    [Fact]
+    public async Task Explain_Table_ShowsMethodTargetAndAttributions()
+    {
+        var json = Path.Combine(_directory, "iris.json");
+        await File.WriteAllTextAsync(json, "[[6.7, 3.1, 4.4, 1.4]]");
+
+        var (code, stdout, stderr) = await RunAsync(server.App, "explain", "mlp", "-i", "input=" + json, "--target-index", "2", "--samples", "64", "--seed", "3");
+
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("shapley (exact)").And.Contain("logits [2]").And.Contain("evaluations").And.Contain("input").And.Contain("[1, 4]");
+    }
+
+    [Fact]
+    public async Task Explain_Errors_Exit1ForTheServer_2ForUsage()
+    {
+        var json = Path.Combine(_directory, "iris.json");
+        await File.WriteAllTextAsync(json, "[[6.7, 3.1, 4.4, 1.4]]");
+
+        var (code, _, stderr) = await RunAsync(server.App, "explain", "mlp", "-i", "input=" + json, "--target-output", "nope");
+        code.Should().Be(1);
+        stderr.Should().StartWith("error: 400");
+        (await RunAsync(server.App, "explain", "nope", "-i", "input=" + json)).Code.Should().Be(1);
+        (await RunAsync(server.App, "explain", "mlp", "-i", "input=" + json, "--method", "lime")).Code.Should().Be(2);
+        (await RunAsync(server.App, "explain", "mlp", "-i", "input=" + json, "--window", "0")).Code.Should().Be(2);
+        (await RunAsync(server.App, "explain", "mlp", "-i", "input=" + Path.Combine(_directory, "missing.json"))).Code.Should().Be(2);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static Task<(int Code, string Stdout, string Stderr)> RunAsync(MaaSApplication app, params string[] args) => RunWithStdinAsync(app, "", args);
+    [Fact]
+    public async Task Transport_Grpc_InferJsonEqualsHttp()
+    {
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var app = new GrpcApplication(repository.Path);
+        (await app.CreateReadyClientAsync()).Dispose();
+        var json = Path.Combine(_directory, "x.json");
+        await File.WriteAllTextAsync(json, "[[5.1, 3.5, 1.4, 0.2]]");
+        var grpcUrl = app.Server.BaseAddress.ToString();
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunWithStdinAsync(MaaSApplication app, string stdin, params string[] args)
+        var (code, stdout, stderr) = await RunAsync(app, "infer", "mlp", "-i", "input=" + json, "-o", "json", "--transport", "grpc", "--grpc-url", grpcUrl);
+        var (httpCode, httpStdout, _) = await RunAsync(app, "infer", "mlp", "-i", "input=" + json, "-o", "json");
+
+        code.Should().Be(0, stderr);
+        httpCode.Should().Be(0);
+        stdout.Should().Be(httpStdout, "infer --output json prints the same V2 JSON whatever the transport");
+        (code, stdout, stderr) = await RunAsync(app, "stats", "mlp", "--transport", "grpc", "--grpc-url", grpcUrl);
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("mlp");
+        (await RunAsync(app, "models", "--transport", "carrier-pigeon")).Code.Should().Be(2);
+    }
+
+    internal static Task<(int Code, string Stdout, string Stderr)> RunAsync(MaaSApplication app, params string[] args) => RunWithStdinAsync(app, "", args);
+
+    internal static async Task<(int Code, string Stdout, string Stderr)> RunWithStdinAsync(MaaSApplication app, string stdin, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();

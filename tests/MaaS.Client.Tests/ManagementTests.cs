@@ -32,16 +32,21 @@ public sealed class ManagementTests
         // labels, and inference by label
         await client.SetLabelAsync("mlp", "stable", 1);
         var view = await client.GetModelViewAsync("mlp");
-        view.GetProperty("labels").GetProperty("stable").GetRawText().Should().Contain("1");
+        view.Name.Should().Be("mlp");
+        view.Labels.Should().Equal(new Dictionary<string, long> { ["stable"] = 1 });
+        view.Versions.Select(v => (v.Version, v.State)).Should().BeEquivalentTo([("1", "READY"), ("2", "READY")]);
+        view.Versions.Single(v => v.Version == "1").Labels.Should().Equal("stable");
+        view.Versions.Single(v => v.Version == "2").SizeBytes.Should().Be(onnx.Length);
+        view.Versions.Single(v => v.Version == "2").Sha256.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(onnx)));
         var byLabel = await client.InferAsync("mlp", [InferInput.Create<float>("input", new float[4], 1, 4)], new InferOptions { Version = ModelVersion.OfLabel("stable") });
         byLabel.ModelVersion.Should().Be("1");
         var deleteLabelled = () => client.DeleteVersionAsync("mlp", 1);
         (await deleteLabelled.Should().ThrowAsync<MaaSException>()).Which.StatusCode.Should().Be(HttpStatusCode.Conflict);
         await client.RemoveLabelAsync("mlp", "stable");
-        (await client.GetModelViewAsync("mlp")).GetProperty("labels").EnumerateObject().Should().BeEmpty();
+        (await client.GetModelViewAsync("mlp")).Labels.Should().BeEmpty();
 
         // config: a change that applies, and one that is refused
-        var config = (await client.GetModelViewAsync("mlp")).GetProperty("config").GetRawText();
+        var config = (await client.GetModelViewAsync("mlp")).Config!.Value.GetRawText();
         await client.ReplaceConfigAsync("mlp", config);
         var badConfig = () => client.ReplaceConfigAsync("mlp", "{\"max_batch_size\": \"many\"}");
         (await badConfig.Should().ThrowAsync<MaaSException>()).Which.StatusCode.Should().Be(HttpStatusCode.BadRequest);
@@ -54,14 +59,22 @@ public sealed class ManagementTests
 
         // optimize: a derived version with its report
         var report = await client.OptimizeAsync("mlp", 2, new OptimizeRequest("graph", Label: "candidate"));
-        report.GetProperty("accepted").GetBoolean().Should().BeTrue();
-        var derived = report.GetProperty("version").GetInt64();
-        derived.Should().Be(3);
+        report.Accepted.Should().BeTrue();
+        report.Model.Should().Be("mlp");
+        report.SourceVersion.Should().Be(2);
+        report.Method.Should().Be("graph");
+        report.SizeBytes!.Source.Should().Be(new FileInfo(Path.Combine(RepositoryPaths.Models, "mlp", "1", "model.onnx")).Length);
+        report.Accuracy!.MaxAbsDiff.Should().BeLessThanOrEqualTo(1e-4);
+        report.Outputs.Should().ContainKey("logits");
+        report.ValidationInputs!.Value.GetProperty("source").GetString().Should().NotBeNullOrEmpty();
+        report.Version.Should().Be(3);
+        var derived = (await client.GetModelViewAsync("mlp")).Versions.Single(v => v.Version == "3").DerivedFrom!.Value;
+        derived.GetProperty("method").GetString().Should().Be("graph");
 
         // delete a version, then the model
         await client.RemoveLabelAsync("mlp", "candidate");
         await client.DeleteVersionAsync("mlp", 1);
-        (await client.GetModelViewAsync("mlp")).GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetRawText().Trim('"'))
+        (await client.GetModelViewAsync("mlp")).Versions.Select(v => v.Version)
             .Should().BeEquivalentTo("2", "3");
         await client.DeleteModelAsync("mlp");
         var gone = () => client.GetModelMetadataAsync("mlp");

@@ -56,7 +56,24 @@ public sealed class MetadataTests(BundledServer server) : IClassFixture<BundledS
 
         var config = await server.Client.GetModelConfigAsync("mlp");
 
-        config.GetRawText().Should().Be(http.RootElement.GetRawText());
+        var root = http.RootElement;
+        config.Name.Should().Be("mlp");
+        config.Platform.Should().Be(root.GetProperty("platform").GetString());
+        config.Backend.Should().Be(root.GetProperty("backend").GetString());
+        config.MaxBatchSize.Should().Be(root.GetProperty("max_batch_size").GetInt32());
+        config.Input.Select(i => (i.Name, i.DataType, string.Join(",", i.Dims))).Should().Equal(
+            root.GetProperty("input").EnumerateArray().Select(i => (i.GetProperty("name").GetString()!, i.GetProperty("data_type").GetString()!, string.Join(",", i.GetProperty("dims").EnumerateArray().Select(d => d.GetInt64())))));
+        config.Output.Select(o => o.Name).Should().Equal(root.GetProperty("output").EnumerateArray().Select(o => o.GetProperty("name").GetString()));
+        config.InstanceGroup!.Sum(g => g.Count).Should().Be(root.GetProperty("instance_group").EnumerateArray().Sum(g => g.GetProperty("count").GetInt32()));
+        config.DefaultModelFilename.Should().Be(root.GetProperty("default_model_filename").GetString());
+
+        // Nothing is lost: written back, the typed config is the server's JSON, key for key.
+        using var again = JsonDocument.Parse(JsonSerializer.Serialize(config, ClientJsonContext.Default.ModelConfig));
+        again.RootElement.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(root.EnumerateObject().Select(p => p.Name));
+        foreach (var property in root.EnumerateObject())
+        {
+            JsonElement.DeepEquals(again.RootElement.GetProperty(property.Name), property.Value).Should().BeTrue(property.Name);
+        }
     }
 
     [Fact]
@@ -78,10 +95,20 @@ public sealed class MetadataTests(BundledServer server) : IClassFixture<BundledS
         var after = await server.Client.GetStatisticsAsync("mlp");
         var all = await server.Client.GetStatisticsAsync();
 
-        static long Successes(JsonElement stats) =>
-            stats.GetProperty("model_stats")[0].GetProperty("inference_stats").GetProperty("success").GetProperty("count").GetInt64();
-        Successes(after).Should().Be(Successes(before) + 1);
-        all.GetProperty("model_stats").EnumerateArray().Select(m => m.GetProperty("name").GetString()).Should().Contain("mlp");
+        after.ModelStats[0].Name.Should().Be("mlp");
+        after.ModelStats[0].InferenceStats.Success.Count.Should().Be(before.ModelStats[0].InferenceStats.Success.Count + 1);
+        after.ModelStats[0].InferenceCount.Should().Be(before.ModelStats[0].InferenceCount + 2, "the request had two rows");
+        after.ModelStats[0].InferenceStats.ComputeInfer.Ns.Should().BeGreaterThan(before.ModelStats[0].InferenceStats.ComputeInfer.Ns);
+        after.ModelStats[0].BatchStats.Should().NotBeEmpty();
+        all.ModelStats.Select(m => m.Name).Should().Contain("mlp");
+
+        using var http = JsonDocument.Parse(await server.Raw.GetStringAsync("/v2/models/mlp/stats"));
+        var expected = http.RootElement.GetProperty("model_stats")[0];
+        var typed = (await server.Client.GetStatisticsAsync("mlp")).ModelStats[0];
+        typed.Version.Should().Be(expected.GetProperty("version").GetString());
+        typed.InferenceStats.Success.Count.Should().Be(expected.GetProperty("inference_stats").GetProperty("success").GetProperty("count").GetInt64());
+        typed.InferenceStats.Queue.Ns.Should().Be(expected.GetProperty("inference_stats").GetProperty("queue").GetProperty("ns").GetInt64());
+        typed.Extra.Should().ContainKeys("response_stats", "memory_usage");
     }
 
     [Fact]

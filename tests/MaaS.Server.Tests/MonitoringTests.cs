@@ -441,11 +441,16 @@ public sealed partial class MonitoringTests
         return document.RootElement.GetProperty("model_stats").EnumerateArray().Select(entry => entry.Clone()).ToList();
     }
 
-    /// <summary>Every field of PROTOCOL.md §4.3, with its JSON type.</summary>
+    /// <summary>Every field of PROTOCOL.md §4.3, with its JSON type, and no other but our documented <c>explain_stats</c> (docs/explain.md).</summary>
     private static void ShouldHaveTritonSchema(JsonElement entry, string model, string version)
     {
         entry.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(
-            ["name", "version", "last_inference", "inference_count", "execution_count", "inference_stats", "response_stats", "batch_stats", "memory_usage"]);
+            ["name", "version", "last_inference", "inference_count", "execution_count", "inference_stats", "response_stats", "batch_stats", "memory_usage", "explain_stats"]);
+        var explain = entry.GetProperty("explain_stats");
+        explain.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["success", "fail", "evaluation_count"]);
+        ShouldBeDurationStat(explain.GetProperty("success"), "explain_stats.success");
+        ShouldBeDurationStat(explain.GetProperty("fail"), "explain_stats.fail");
+        explain.GetProperty("evaluation_count").GetInt64().Should().Be(0, "no explanation was asked");
         entry.GetProperty("name").GetString().Should().Be(model);
         entry.GetProperty("version").ValueKind.Should().Be(JsonValueKind.String, "the version is a string, as in Triton");
         entry.GetProperty("version").GetString().Should().Be(version);

@@ -11,10 +11,12 @@ internal sealed class ExplainInputs
 {
     private readonly byte[][] _baselines;
 
-    public ExplainInputs(ModelSignature signature, InferRequest request)
+    /// <param name="request">The inputs to explain, decoded and validated for the model that runs them.</param>
+    /// <param name="batched">Whether the inputs' first dim is the rows: the model batches, or a pipeline built them so.</param>
+    public ExplainInputs(InferRequest request, bool batched)
     {
-        Batched = signature.MaxBatchSize > 0;
-        Rows = checked((int)signature.RowsOf(request));
+        Batched = batched;
+        Rows = checked((int)request.BatchRows(batched ? 1 : 0));
         Inputs = request.Inputs;
         Priority = request.Priority;
         TimeoutMicroseconds = request.TimeoutMicroseconds;

@@ -4,7 +4,7 @@ public sealed partial class Explainer
 {
     /// <summary>Occlusion and token masking: one feature absent per evaluation; its attribution is the drop f(x) - f(x without it).</summary>
     private static async Task OneAtATimeAsync(
-        ForwardPasses passes, ExplainPlan plan, int[] rows, long[] target, double[] prediction, Attributions attributions, CancellationToken cancellationToken)
+        ForwardPasses passes, ExplainPlan plan, int[] rows, ExplainTarget target, double[] prediction, Attributions attributions, CancellationToken cancellationToken)
     {
         var evaluations = new List<Evaluation>(rows.Length * plan.Features.Count);
         foreach (var row in rows)
@@ -19,13 +19,13 @@ public sealed partial class Explainer
         for (var i = 0; i < values.Length; i++)
         {
             var row = evaluations[i].Row;
-            attributions.Credit(plan.Features[i % plan.Features.Count], row, prediction[row] - values[i][0]);
+            attributions.Credit(plan.Features[i % plan.Features.Count], row, prediction[row] - values[i]);
         }
     }
 
     /// <summary>Exact Shapley values: v of every coalition but the full one (f(x)) and the empty one (f(baseline)), already known.</summary>
     private static async Task ExactAsync(
-        ForwardPasses passes, ExplainPlan plan, int[] rows, long[] target, double[] prediction, double[][] baseline, Attributions attributions,
+        ForwardPasses passes, ExplainPlan plan, int[] rows, ExplainTarget target, double[] prediction, double[] baseline, Attributions attributions,
         CancellationToken cancellationToken)
     {
         var d = plan.Features.Count;
@@ -44,11 +44,11 @@ public sealed partial class Explainer
         var coalitions = new double[full + 1];
         for (var r = 0; r < rows.Length; r++)
         {
-            coalitions[0] = baseline[r][0];
+            coalitions[0] = baseline[r];
             coalitions[full] = prediction[r];
             for (var mask = 1; mask < full; mask++)
             {
-                coalitions[mask] = values[(r * (full - 1)) + mask - 1][0];
+                coalitions[mask] = values[(r * (full - 1)) + mask - 1];
             }
 
             var phi = ShapleyValues.Exact(d, coalitions);
@@ -61,7 +61,7 @@ public sealed partial class Explainer
 
     /// <summary>KernelSHAP over the plan's sampled coalitions, the same for every row; the values add up to f(x) - f(baseline) exactly.</summary>
     private static async Task KernelAsync(
-        ForwardPasses passes, ExplainPlan plan, ulong[] coalitions, int[] rows, long[] target, double[] prediction, double[][] baseline,
+        ForwardPasses passes, ExplainPlan plan, ulong[] coalitions, int[] rows, ExplainTarget target, double[] prediction, double[] baseline,
         Attributions attributions, CancellationToken cancellationToken)
     {
         var evaluations = new List<Evaluation>(rows.Length * coalitions.Length);
@@ -80,10 +80,10 @@ public sealed partial class Explainer
             var rowValues = new double[coalitions.Length];
             for (var k = 0; k < coalitions.Length; k++)
             {
-                rowValues[k] = values[(r * coalitions.Length) + k][0];
+                rowValues[k] = values[(r * coalitions.Length) + k];
             }
 
-            var phi = ShapleyValues.Kernel(d, coalitions, rowValues, prediction[r], baseline[r][0]);
+            var phi = ShapleyValues.Kernel(d, coalitions, rowValues, prediction[r], baseline[r]);
             for (var i = 0; i < d; i++)
             {
                 attributions.Credit(plan.Features[i], rows[r], phi[i]);

@@ -15,19 +15,45 @@ public sealed partial class Explainer(IOptions<ExplainOptions> options)
     /// Explains <paramref name="request"/> (decoded and validated for <paramref name="model"/>, which the caller holds a
     /// lease on). A request the method or the budget cannot serve is a <see cref="ServingException"/> (400).
     /// </summary>
-    public async Task<Explanation> ExplainAsync(OnnxModel model, InferRequest request, ExplainParameters parameters, CancellationToken cancellationToken)
+    public Task<Explanation> ExplainAsync(OnnxModel model, InferRequest request, ExplainParameters parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(parameters);
         var output = TargetOutput(model.Signature, parameters);
-        var inputs = new ExplainInputs(model.Signature, request);
+        var inputs = new ExplainInputs(request, model.Signature.MaxBatchSize > 0);
+        return RunAsync(model, inputs, parameters, new ModelOutputReadout(output), output, ExplainTargetDefault.LargestElement, cancellationToken);
+    }
+
+    /// <summary>
+    /// Explains a request of a pipeline model (decoded for the pipeline's own inputs) through its inner model
+    /// <paramref name="inner"/> (leased by the caller): the pipeline turns the request into the inner model's tensors
+    /// and says how to explain them, each evaluation is read through the pipeline's post-processing, and the
+    /// attributions are mapped back to the pipeline's inputs.
+    /// </summary>
+    public async Task<Explanation> ExplainAsync(
+        IExplainablePipeline pipeline, OnnxModel inner, InferRequest request, ExplainParameters parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(parameters);
+        using var prepared = pipeline.PrepareExplanation(request, parameters, inner.Signature);
+        var inputs = new ExplainInputs(prepared.Request, batched: true);
+        var explanation = await RunAsync(inner, inputs, prepared.Parameters, prepared.Readout, prepared.TargetName, prepared.DefaultTarget, cancellationToken);
+        return prepared.MapBack(explanation);
+    }
+
+    private async Task<Explanation> RunAsync(
+        OnnxModel model, ExplainInputs inputs, ExplainParameters parameters, ExplainReadout readout, string targetName, ExplainTargetDefault defaultTarget,
+        CancellationToken cancellationToken)
+    {
         var plan = ExplainPlanner.Plan(inputs, parameters, new EvaluationBudget(inputs.Rows, options.Value.MaxEvaluations));
-        var passes = new ForwardPasses(model, inputs, output);
+        var passes = new ForwardPasses(model, inputs, readout);
         var rows = Enumerable.Range(0, inputs.Rows).ToArray();
-        var outputRows = await passes.RunAsync([.. rows.Select(row => new Evaluation(row, null))], null, cancellationToken);
-        var target = TargetIndex(outputRows, parameters, output);
-        var prediction = rows.Select(row => outputRows[row][target[row]]).ToArray();
+        var outputRows = await passes.RunRowsAsync([.. rows.Select(row => new Evaluation(row, null))], cancellationToken);
+        var target = Target(outputRows, parameters, targetName, defaultTarget);
+        var prediction = rows.Select(row => target.OfRow(outputRows[row], row)).ToArray();
         var baseline = await passes.RunAsync([.. rows.Select(row => new Evaluation(row, writer => RemoveAll(writer, plan.Features)))], target, cancellationToken);
         var attributions = new Attributions(inputs, plan);
         var samples = (int?)null;
@@ -48,10 +74,11 @@ public sealed partial class Explainer(IOptions<ExplainOptions> options)
         return new Explanation
         {
             Method = plan.Method,
-            TargetOutput = output,
-            TargetIndex = target,
+            TargetOutput = targetName,
+            TargetIndex = (target as ElementTarget)?.Index,
+            TargetSimilarity = target is CosineTarget ? "cosine" : null,
             Prediction = prediction,
-            BaselinePrediction = [.. baseline.Select(values => values[0])],
+            BaselinePrediction = baseline,
             Evaluations = passes.Count,
             Attributions = attributions.Build(),
             HeldFixed = plan.HeldFixed,
@@ -80,8 +107,13 @@ public sealed partial class Explainer(IOptions<ExplainOptions> options)
             : throw ServingException.Invalid($"target output '{name}' is BYTES; explanations need a numeric output");
     }
 
-    private static long[] TargetIndex(double[][] outputRows, ExplainParameters parameters, string output)
+    private static ExplainTarget Target(double[][] outputRows, ExplainParameters parameters, string output, ExplainTargetDefault defaultTarget)
     {
+        if (parameters.TargetIndex is null && defaultTarget == ExplainTargetDefault.CosineSimilarity)
+        {
+            return new CosineTarget(outputRows);
+        }
+
         var target = new long[outputRows.Length];
         for (var row = 0; row < outputRows.Length; row++)
         {
@@ -98,7 +130,7 @@ public sealed partial class Explainer(IOptions<ExplainOptions> options)
             }
         }
 
-        return target;
+        return new ElementTarget(target);
     }
 
     private static void RemoveAll(RowWriter writer, IReadOnlyList<Feature> features)

@@ -11,7 +11,11 @@ public sealed record Explanation
     /// <summary>The output explained, and the element of its row explained for each request row.</summary>
     public required string TargetOutput { get; init; }
 
-    public required long[] TargetIndex { get; init; }
+    /// <summary>The element of the output's row explained for each request row; null when the target is a similarity.</summary>
+    public required long[]? TargetIndex { get; init; }
+
+    /// <summary>"cosine" when the target is the output row's cosine similarity to the row as sent (a pipeline's embedding); else null.</summary>
+    public string? TargetSimilarity { get; init; }
 
     /// <summary>f(x): the target for each row as sent.</summary>
     public required double[] Prediction { get; init; }
@@ -33,4 +37,10 @@ public sealed record Explanation
 
     /// <summary>KernelSHAP coalitions sampled per row; null when not sampled.</summary>
     public int? Samples { get; init; }
+
+    /// <summary>
+    /// A text pipeline's tokens, per request row (ragged: the row's own tokens, no padding): element t of the row's
+    /// attributions belongs to token t. Null for an explanation of tensors.
+    /// </summary>
+    public IReadOnlyList<string[]>? Tokens { get; init; }
 }

@@ -46,13 +46,48 @@ public static class ExplanationWriter
             writer.WriteEndObject();
         }
 
+        if (explanation.Tokens is { } tokens)
+        {
+            WriteTokens(writer, tokens, explanation.Attributions[0].Shape);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// A text pipeline's tokens as a BYTES output <c>tokens</c> shaped like the attributions ([texts, longest]): row r's
+    /// tokens, then empty strings where a shorter text was padded (their attributions are 0).
+    /// </summary>
+    private static void WriteTokens(Utf8JsonWriter writer, IReadOnlyList<string[]> tokens, long[] shape)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, "tokens"u8);
+        writer.WriteString("datatype"u8, "BYTES"u8);
+        writer.WriteStartArray("shape"u8);
+        foreach (var dim in shape)
+        {
+            writer.WriteNumberValue(dim);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("data"u8);
+        foreach (var row in tokens)
+        {
+            for (var t = 0; t < shape[^1]; t++)
+            {
+                writer.WriteStringValue(t < row.Length ? row[t] : string.Empty);
+            }
+        }
+
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
 
     /// <summary>
     /// KServe V1: <c>predictions</c> (the target's value per row), <c>explanations</c> (per row, each attributed input's
-    /// attributions for that row as a flat list), and the same <c>parameters</c> as V2.
+    /// attributions for that row as a flat list), and the same <c>parameters</c> as V2. A text pipeline's row also has
+    /// <c>tokens</c>, and its attributions are that row's tokens' only (no padding).
     /// </summary>
     public static void WriteV1(Utf8JsonWriter writer, Explanation explanation, IReadOnlyList<long[]> rowShapes)
     {
@@ -75,8 +110,27 @@ public static class ExplanationWriter
             {
                 var attribution = explanation.Attributions[k];
                 var perRow = attribution.Values.Length / explanation.Prediction.Length;
+                var values = attribution.Values.AsSpan(row * perRow, perRow);
                 writer.WritePropertyName(attribution.Name);
-                WriteNested(writer, attribution.Values.AsSpan(row * perRow, perRow), rowShapes[k]);
+                if (explanation.Tokens is { } rowTokens)
+                {
+                    WriteNested(writer, values[..rowTokens[row].Length], [rowTokens[row].Length]);
+                }
+                else
+                {
+                    WriteNested(writer, values, rowShapes[k]);
+                }
+            }
+
+            if (explanation.Tokens is { } tokens)
+            {
+                writer.WriteStartArray("tokens"u8);
+                foreach (var token in tokens[row])
+                {
+                    writer.WriteStringValue(token);
+                }
+
+                writer.WriteEndArray();
             }
 
             writer.WriteEndObject();
@@ -104,13 +158,22 @@ public static class ExplanationWriter
 
         writer.WriteStartObject("target"u8);
         writer.WriteString("output"u8, explanation.TargetOutput);
-        writer.WriteStartArray("index"u8);
-        foreach (var index in explanation.TargetIndex)
+        if (explanation.TargetIndex is { } target)
         {
-            writer.WriteNumberValue(index);
+            writer.WriteStartArray("index"u8);
+            foreach (var index in target)
+            {
+                writer.WriteNumberValue(index);
+            }
+
+            writer.WriteEndArray();
         }
 
-        writer.WriteEndArray();
+        if (explanation.TargetSimilarity is { } similarity)
+        {
+            writer.WriteString("similarity"u8, similarity);
+        }
+
         writer.WriteEndObject();
         WriteNumbers(writer, "prediction"u8, explanation.Prediction);
         WriteNumbers(writer, "baseline_prediction"u8, explanation.BaselinePrediction);

@@ -7,9 +7,9 @@ namespace MaaS.Core.Explain;
 /// <summary>
 /// Runs perturbed rows through the version's own path (<see cref="OnnxModel.RunAsync"/>: its sessions, or its dynamic
 /// batcher), as many rows per run as the model's max_batch_size allows (one per run for a model without a batch dim),
-/// one run at a time, and reads the target output of each.
+/// one run at a time, and reads each row through the readout.
 /// </summary>
-internal sealed class ForwardPasses(OnnxModel model, ExplainInputs inputs, string output)
+internal sealed class ForwardPasses(OnnxModel model, ExplainInputs inputs, ExplainReadout readout)
 {
     /// <summary>Input bytes one run may carry, so that a wide input does not make a huge batch.</summary>
     private const int MaxRunBytes = 16 << 20;
@@ -17,34 +17,37 @@ internal sealed class ForwardPasses(OnnxModel model, ExplainInputs inputs, strin
     /// <summary>Forward passes made so far (rows run, not runs).</summary>
     public int Count { get; private set; }
 
-    /// <summary>
-    /// The target output's row for each evaluation: its element <paramref name="targetIndex"/>[row] when given, else the
-    /// whole row (for choosing the target).
-    /// </summary>
-    public async Task<double[][]> RunAsync(IReadOnlyList<Evaluation> evaluations, long[]? targetIndex, CancellationToken cancellationToken)
+    /// <summary>The readout's whole row for each evaluation (for choosing the target).</summary>
+    public async Task<double[][]> RunRowsAsync(IReadOnlyList<Evaluation> evaluations, CancellationToken cancellationToken)
     {
-        var values = new double[evaluations.Count][];
+        var rows = new double[evaluations.Count][];
+        await RunAsync(evaluations, (slot, i) => rows[i] = readout.Row(slot.Run, slot.Output, slot.Index, slot.Count), cancellationToken);
+        return rows;
+    }
+
+    /// <summary>The target's value for each evaluation.</summary>
+    public async Task<double[]> RunAsync(IReadOnlyList<Evaluation> evaluations, ExplainTarget target, CancellationToken cancellationToken)
+    {
+        var values = new double[evaluations.Count];
+        await RunAsync(evaluations, (slot, i) => values[i] = target.Value(readout, slot, evaluations[i].Row), cancellationToken);
+        return values;
+    }
+
+    private async Task RunAsync(IReadOnlyList<Evaluation> evaluations, Action<Slot, int> read, CancellationToken cancellationToken)
+    {
         var perRun = RowsPerRun();
         for (var start = 0; start < evaluations.Count; start += perRun)
         {
             var count = Math.Min(perRun, evaluations.Count - start);
             using var request = Build(evaluations, start, count);
             using var result = await model.RunAsync(request, cancellationToken);
-            var tensor = result.Outputs[0];
-            var data = tensor.FixedData;
-            var perRow = tensor.ElementCount / count;
             for (var i = 0; i < count; i++)
             {
-                var row = evaluations[start + i].Row;
-                values[start + i] = targetIndex is null
-                    ? ReadRow(tensor.DataType, data, i * perRow, perRow)
-                    : [ElementValues.Read(tensor.DataType, data, (i * perRow) + targetIndex[row])];
+                read(new Slot(request, result.Outputs[0], i, count), start + i);
             }
 
             Count += count;
         }
-
-        return values;
     }
 
     private int RowsPerRun()
@@ -60,7 +63,8 @@ internal sealed class ForwardPasses(OnnxModel model, ExplainInputs inputs, strin
             rowBytes += inputs.RowBytes(k);
         }
 
-        return Math.Clamp(MaxRunBytes / Math.Max(rowBytes, 1), 1, model.Signature.MaxBatchSize);
+        // A pipeline explains row by row through an inner model without a batch dim: one row per run.
+        return Math.Clamp(MaxRunBytes / Math.Max(rowBytes, 1), 1, Math.Max(model.Signature.MaxBatchSize, 1));
     }
 
     private InferRequest Build(IReadOnlyList<Evaluation> evaluations, int start, int count)
@@ -85,7 +89,7 @@ internal sealed class ForwardPasses(OnnxModel model, ExplainInputs inputs, strin
                 evaluation.Perturb?.Invoke(writer);
             }
 
-            request.Outputs.Add(new RequestedOutput(output, Binary: true));
+            request.Outputs.Add(new RequestedOutput(readout.Output, Binary: true));
             return request;
         }
         catch
@@ -95,14 +99,6 @@ internal sealed class ForwardPasses(OnnxModel model, ExplainInputs inputs, strin
         }
     }
 
-    private static double[] ReadRow(TensorDataType type, ReadOnlySpan<byte> data, long offset, long count)
-    {
-        var row = new double[count];
-        for (var i = 0; i < count; i++)
-        {
-            row[i] = ElementValues.Read(type, data, offset + i);
-        }
-
-        return row;
-    }
+    /// <summary>Slot <see cref="Index"/> of a run of <see cref="Count"/> rows: the inputs it ran with and the run's output.</summary>
+    internal readonly record struct Slot(InferRequest Run, InferOutput Output, int Index, int Count);
 }

@@ -13,7 +13,7 @@ namespace MaaS.Core.Pipelines;
 /// the mean over real tokens, L2-normalised. The V2 route and <c>/v1/embeddings</c> both come through
 /// <see cref="EmbedAsync"/>. Immutable once loaded; safe to share between requests.
 /// </summary>
-public sealed class TextEmbeddingPipeline : PipelineModel
+public sealed partial class TextEmbeddingPipeline : PipelineModel
 {
     public const string TextInput = "text";
     public const string EmbeddingOutput = "embedding";

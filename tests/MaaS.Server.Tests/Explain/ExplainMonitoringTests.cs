@@ -35,6 +35,14 @@ public sealed partial class ExplainMonitoringTests
         Value(metrics, "maas_explain_request_duration_us").Should().BePositive();
         Value(metrics, "nv_inference_request_success").Should().Be(0, "explanations are not counted as inference requests");
         metrics.Should().Contain("http_server_requests_total{method=\"POST\",route=\"/v2/models/{modelName}/explain\",status=\"200\"} 2");
+        using var stats = System.Text.Json.JsonDocument.Parse(await server.Client.GetStringAsync(new Uri("/v2/models/mlp/stats", UriKind.Relative)));
+        var entry = stats.RootElement.GetProperty("model_stats")[0];
+        entry.GetProperty("inference_stats").GetProperty("success").GetProperty("count").GetInt64().Should().Be(0);
+        var explain = entry.GetProperty("explain_stats");
+        explain.GetProperty("success").GetProperty("count").GetInt64().Should().Be(2);
+        explain.GetProperty("success").GetProperty("ns").GetInt64().Should().BePositive();
+        explain.GetProperty("fail").GetProperty("count").GetInt64().Should().Be(1);
+        explain.GetProperty("evaluation_count").GetInt64().Should().Be(2 * 3 * 16);
     }
 
     [Fact]

@@ -34,13 +34,12 @@ internal static class ExplainV1Endpoints
             version: null,
             label: null,
             signature => PredictRequestReader.Read(body.Span, signature, keepParameters: true),
-            (explanation, _, lease) => WriteAsync(context.Response, explanation, lease.Model.Signature, cancellationToken),
+            (explanation, _, model) => WriteAsync(context.Response, explanation, model.Batched, cancellationToken),
             cancellationToken);
     }
 
-    private static async Task WriteAsync(HttpResponse response, Explanation explanation, ModelSignature signature, CancellationToken cancellationToken)
+    private static async Task WriteAsync(HttpResponse response, Explanation explanation, bool batched, CancellationToken cancellationToken)
     {
-        var batched = signature.MaxBatchSize > 0;
         var rowShapes = explanation.Attributions.Select(attribution => batched ? attribution.Shape[1..] : attribution.Shape).ToList();
         response.ContentType = "application/json";
         await using (var json = new Utf8JsonWriter(response.BodyWriter, MaaSJsonContext.WriterOptions))

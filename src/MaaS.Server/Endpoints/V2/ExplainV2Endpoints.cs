@@ -14,7 +14,7 @@ internal static class ExplainV2Endpoints
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapPost(prefix + "/explain", ExplainAsync)
-                .WithSummary("Explain a prediction: a V2 inference request plus \"parameters\" {method, target, baseline, samples, seed, window, stride, token_inputs, mask_input, mask_value}; answers one FP32 attribution tensor per attributed input.")
+                .WithSummary("Explain a prediction: a V2 inference request plus \"parameters\" {method, target, baseline, samples, seed, window, stride, token_inputs, mask_input, mask_value}; answers one FP32 attribution tensor per attributed input (a text pipeline model: per token, beside a BYTES output tokens).")
                 .WithMetadata(new RequestBodyDocumentation(typeof(ExplainRequestDocument)))
                 .Produces<ExplainResponseDocument>(StatusCodes.Status200OK, "application/json")
                 .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
@@ -41,7 +41,7 @@ internal static class ExplainV2Endpoints
             signature => headerLength == 0
                 ? InferRequestReader.ReadRaw(body.Span, signature)
                 : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature, forExplanation: true),
-            (explanation, request, lease) => WriteAsync(context.Response, explanation, request.Id, lease.ModelName, lease.VersionNumber, cancellationToken),
+            (explanation, request, model) => WriteAsync(context.Response, explanation, request.Id, model.Name, model.Version, cancellationToken),
             cancellationToken);
     }
 

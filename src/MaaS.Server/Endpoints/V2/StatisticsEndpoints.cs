@@ -8,7 +8,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MaaS.Server.Endpoints.V2;
 
-/// <summary>Triton's statistics extension, with every field its schema has (perf_analyzer reads them all).</summary>
+/// <summary>
+/// Triton's statistics extension, with every field its schema has (perf_analyzer reads them all), and one of ours:
+/// <c>explain_stats</c>, the version's explanations (docs/explain.md). JSON readers of Triton's schema (tritonclient,
+/// perf_analyzer) skip a field they do not know; gRPC's ModelStatistics has no place for it and leaves it out.
+/// </summary>
 internal static class StatisticsEndpoints
 {
     public static RouteGroupBuilder MapStatistics(this IEndpointRouteBuilder routes)
@@ -101,6 +105,12 @@ internal static class StatisticsEndpoints
             ["response_stats"] = new JsonObject(),
             ["batch_stats"] = batches,
             ["memory_usage"] = new JsonArray(),
+            ["explain_stats"] = new JsonObject
+            {
+                ["success"] = Duration(stats.ExplainSuccess),
+                ["fail"] = Duration(stats.ExplainFail),
+                ["evaluation_count"] = stats.ExplainEvaluations,
+            },
         };
     }
 
