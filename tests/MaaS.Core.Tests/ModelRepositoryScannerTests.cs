@@ -151,12 +151,12 @@ public sealed class ModelRepositoryScannerTests : IDisposable
     }
 
     [Fact]
-    public void Scan_BundledRepository_FindsTheEightModelsAndNotToolsOrSamples()
+    public void Scan_BundledRepository_FindsTheModelsAndNotToolsOrSamples()
     {
         var models = ModelRepositoryScanner.Scan(RepositoryPaths.Models);
 
         models.Select(model => model.Name).Should().Equal(
-            "all-minilm-l6-v2", "all-minilm-l6-v2-onnx", "cnn", "linear", "logistic", "mlp", "rnn", "transformer");
+            "all-minilm-l6-v2", "all-minilm-l6-v2-onnx", "cnn", "digits", "linear", "logistic", "mlp", "rnn", "transformer");
         models.Single(model => model.Name == "rnn").Versions.Should().Equal(1, 2);
         models.Single(model => model.Name == "all-minilm-l6-v2").Config!.Pipeline!.InnerModel.Should().Be("all-minilm-l6-v2-onnx");
         models.Single(model => model.Name == "all-minilm-l6-v2-onnx").Versions.Should().Equal([1], "the build writes its 1/model.onnx");

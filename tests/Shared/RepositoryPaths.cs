@@ -6,8 +6,8 @@ internal static class RepositoryPaths
     public static string Root { get; } = FindRoot();
 
     /// <summary>
-    /// The bundled repository: mlp, cnn, rnn, transformer, linear, logistic, and all-minilm-l6-v2 (a text-embedding
-    /// pipeline) around all-minilm-l6-v2-onnx, whose files src/MaaS.Server's build writes.
+    /// The bundled repository: mlp, cnn, rnn, transformer, linear, logistic, digits (an image pipeline over cnn), and
+    /// all-minilm-l6-v2 (a text-embedding pipeline) around all-minilm-l6-v2-onnx, whose files src/MaaS.Server's build writes.
     /// </summary>
     public static string Models => Path.Combine(Root, "models");
 

@@ -5,8 +5,8 @@ namespace MaaS.Core.Config;
 
 /// <summary>
 /// Ours: <c>pipeline</c>, steps around another model of the repository (docs/pipelines.md). A pipeline model's
-/// directory holds this config and the steps' files (<c>vocab.txt</c>), no ONNX file; the inner model stays
-/// reachable under its own name.
+/// directory holds this config and the steps' files (<c>vocab.txt</c>, <c>labels.txt</c>), no ONNX file; the inner
+/// model stays reachable under its own name. Either text and pooling (text embeddings) or image and classification.
 /// </summary>
 public sealed record PipelineConfig
 {
@@ -21,6 +21,14 @@ public sealed record PipelineConfig
     /// <summary>Sentence embedding from the token states: mean over real tokens, optionally L2-normalised.</summary>
     [JsonPropertyName("pooling")]
     public PoolingStepConfig? Pooling { get; init; }
+
+    /// <summary>PNG/JPEG decoding of a BYTES input <c>image</c> into the inner model's image tensor.</summary>
+    [JsonPropertyName("image")]
+    public ImageStepConfig? Image { get; init; }
+
+    /// <summary>Top-k classes (optionally after a softmax) of the inner model's scores, as classification strings.</summary>
+    [JsonPropertyName("classification")]
+    public ClassificationStepConfig? Classification { get; init; }
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; set; }

@@ -13,7 +13,7 @@ namespace MaaS.Core.Pipelines;
 /// the mean over real tokens, L2-normalised. The V2 route and <c>/v1/embeddings</c> both come through
 /// <see cref="EmbedAsync"/>. Immutable once loaded; safe to share between requests.
 /// </summary>
-public sealed partial class TextEmbeddingPipeline
+public sealed partial class TextEmbeddingPipeline : PipelineModel
 {
     public const string TextInput = "text";
     public const string EmbeddingOutput = "embedding";
@@ -40,10 +40,10 @@ public sealed partial class TextEmbeddingPipeline
         _source = config.Pooling.Source ?? "last_hidden_state";
     }
 
-    public string Name { get; }
+    public override string Name { get; }
 
     /// <summary>The model of the repository that runs the token ids.</summary>
-    public string InnerModel { get; }
+    public override string InnerModel { get; }
 
     /// <summary>Most texts one request may bring.</summary>
     public int MaxTexts { get; }
@@ -65,7 +65,7 @@ public sealed partial class TextEmbeddingPipeline
     }
 
     /// <summary>What V2 clients see: <c>text</c> (BYTES, one element per text) in, <c>embedding</c> (FP32 [texts, hidden]) out.</summary>
-    public ModelSignature SignatureFor(ModelSignature inner) => SignatureFor(_source, inner);
+    public override ModelSignature SignatureFor(ModelSignature inner) => SignatureFor(_source, inner);
 
     /// <summary>The signature of a pipeline model of <paramref name="config"/> around <paramref name="inner"/>, without loading its steps.</summary>
     public static ModelSignature SignatureFor(PipelineConfig config, ModelSignature inner) =>

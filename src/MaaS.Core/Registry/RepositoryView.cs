@@ -82,6 +82,19 @@ public sealed class RepositoryView
 
         foreach (var model in _registry.Models)
         {
+            if (model.IsPipeline && model.Error is null)
+            {
+                // No versions of its own: a pipeline model is ready when the model it runs is.
+                var inner = model.Directory.Config!.Pipeline!.InnerModel!;
+                var ready = _registry.TryGetModel(inner, out var runs) && runs.Latest is not null;
+                if (!readyOnly || ready)
+                {
+                    entries.Add(new RepositoryIndexEntry(model.Name, null, ready ? "READY" : "UNAVAILABLE", ready ? null : $"its inner model '{inner}' has no ready version"));
+                }
+
+                continue;
+            }
+
             if (model.Versions.IsEmpty)
             {
                 if (!readyOnly)

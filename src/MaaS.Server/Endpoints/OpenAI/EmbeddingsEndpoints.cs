@@ -26,7 +26,7 @@ internal static class EmbeddingsEndpoints
     {
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var request = EmbeddingsRequest.Parse(body.Span);
-        if (!pipelines.TryGet(request.Model, out var pipeline))
+        if (!pipelines.TryGet(request.Model, out var found) || found is not TextEmbeddingPipeline pipeline)
         {
             var known = string.Join(", ", pipelines.TextEmbeddingModels.Select(name => $"'{name}'"));
             throw new ServingException(

@@ -1,3 +1,4 @@
+using MaaS.Core;
 using MaaS.Core.Inference;
 using MaaS.Core.Pipelines;
 using MaaS.Core.Registry;
@@ -31,6 +32,7 @@ internal sealed class InferencePipeline(
         }
 
         var (number, signature) = cache.Resolve(modelName, version, label);
+        RefuseRawImage(exchange, modelName);
         context?.SetServedVersion(number);
         var tracker = statistics.Start(modelName, number);
         InferRequest? request = null;
@@ -71,13 +73,24 @@ internal sealed class InferencePipeline(
     }
 
     /// <summary>
-    /// A pipeline model: the request is decoded for the pipeline's own inputs, its steps run around the inner model
-    /// (whose version or label the route addresses), and the answer names the pipeline.
+    /// A pipeline model: the request is decoded for the pipeline's own inputs and its client data read (texts,
+    /// images) before the inner model is leased, its steps run around the inner model (whose version or label the
+    /// route addresses), and the answer names the pipeline.
     /// </summary>
-    private async Task RunPipelineAsync<TExchange>(
+    private Task RunPipelineAsync<TExchange>(
+        HttpContext? context, PipelineModel pipeline, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
+        where TExchange : IInferExchange => pipeline switch
+        {
+            TextEmbeddingPipeline text => RunTextAsync(context, text, version, label, exchange, cancellationToken),
+            ImageClassificationPipeline image => RunImageAsync(context, image, version, label, exchange, cancellationToken),
+            _ => throw new InvalidOperationException($"no route for pipeline {pipeline.GetType().Name}"),
+        };
+
+    private async Task RunTextAsync<TExchange>(
         HttpContext? context, TextEmbeddingPipeline pipeline, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
         where TExchange : IInferExchange
     {
+        RefuseRawImage(exchange, pipeline.Name);
         var (number, inner) = cache.Resolve(pipeline.InnerModel, version, label);
         context?.SetServedVersion(number);
         using var request = Decode(exchange, pipeline.SignatureFor(inner), pipeline.Name, number);
@@ -86,6 +99,29 @@ internal sealed class InferencePipeline(
         var embeddings = await pipeline.EmbedAsync(texts, lease.Model, request.Priority, request.TimeoutMicroseconds, cancellationToken);
         using var result = TextEmbeddingPipeline.ToResult(embeddings, request);
         await exchange.WriteAsync(result, request, pipeline.Name, lease.VersionNumber, cancellationToken);
+    }
+
+    private async Task RunImageAsync<TExchange>(
+        HttpContext? context, ImageClassificationPipeline pipeline, long? version, string? label, TExchange exchange, CancellationToken cancellationToken)
+        where TExchange : IInferExchange
+    {
+        var (number, inner) = cache.Resolve(pipeline.InnerModel, version, label);
+        context?.SetServedVersion(number);
+        using var request = Decode(exchange, pipeline.SignatureFor(inner), pipeline.Name, number);
+        using var images = await pipeline.PrepareAsync(request, inner, cancellationToken);
+        using var lease = await cache.AcquireAsync(pipeline.InnerModel, version, label, cancellationToken);
+        using var result = await pipeline.ClassifyAsync(images, lease.Model, request, cancellationToken);
+        await exchange.WriteAsync(result, request, pipeline.Name, lease.VersionNumber, cancellationToken);
+    }
+
+    private static void RefuseRawImage<TExchange>(TExchange exchange, string modelName)
+        where TExchange : IInferExchange
+    {
+        if (exchange.IsRawImage)
+        {
+            throw ServingException.Invalid(
+                $"model '{modelName}' is not an image pipeline model: a raw image body (Content-Type image/png or image/jpeg) is the image input of one (docs/pipelines.md); send this model V2 JSON or binary tensors");
+        }
     }
 
     private InferRequest Decode<TExchange>(TExchange exchange, ModelSignature signature, string modelName, long version)

@@ -5,6 +5,7 @@ using MaaS.Core;
 using MaaS.Core.Inference;
 using MaaS.Server.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace MaaS.Server.Endpoints.V2;
 
@@ -19,7 +20,7 @@ internal static class InferenceV2Endpoints
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapPost(prefix + "/infer", InferAsync)
-                .WithSummary("Run inference: JSON tensors, or a JSON header followed by binary tensors (Inference-Header-Content-Length). No Content-Type needed.")
+                .WithSummary("Run inference: JSON tensors, or a JSON header followed by binary tensors (Inference-Header-Content-Length). No Content-Type needed; image/png or image/jpeg for an image pipeline model's raw image.")
                 .WithMetadata(new RequestBodyDocumentation(typeof(InferRequestDocument)))
                 .Produces<InferResponseDocument>(StatusCodes.Status200OK, "application/json", "application/octet-stream")
                 .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
@@ -40,19 +41,41 @@ internal static class InferenceV2Endpoints
         CancellationToken cancellationToken)
     {
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
-        var exchange = new HttpExchange(body, ReadHeaderLength(context.Request, body.Length), context.Response);
+        var exchange = new HttpExchange(body, ReadHeaderLength(context.Request, body.Length), IsImage(context.Request), context.Response);
         await pipeline.RunAsync(context, modelName, modelVersion.Number, modelVersion.Label, exchange, cancellationToken);
     }
 
-    private readonly struct HttpExchange(RequestBody body, int? headerLength, HttpResponse response) : IInferExchange
+    private readonly struct HttpExchange(RequestBody body, int? headerLength, bool image, HttpResponse response) : IInferExchange
     {
+        public bool IsRawImage => image;
+
         public InferRequest Decode(ModelSignature signature) =>
-            headerLength == 0
+            image ? RawImageRequest.Read(body.Span, signature)
+            : headerLength == 0
                 ? InferRequestReader.ReadRaw(body.Span, signature)
                 : InferRequestReader.Read(body.Span[..(headerLength ?? body.Length)], body.Memory[(headerLength ?? body.Length)..], signature);
 
         public ValueTask WriteAsync(InferResult result, InferRequest request, string modelName, long version, CancellationToken cancellationToken) =>
             new(WriteResponseAsync(response, result, request.Id, modelName, version, cancellationToken));
+    }
+
+    /// <summary>True for a raw image body (image/png or image/jpeg); 400 for another image type or with a JSON header.</summary>
+    private static bool IsImage(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !type.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (!type.MediaType.Equals("image/png", StringComparison.OrdinalIgnoreCase) && !type.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ServingException.Invalid($"Content-Type {type.MediaType} is not supported: a raw image body is image/png or image/jpeg");
+        }
+
+        return request.Headers.ContainsKey(HeaderLengthHeader)
+            ? throw ServingException.Invalid($"a raw image body (Content-Type {type.MediaType}) has no JSON header: drop {HeaderLengthHeader}")
+            : true;
     }
 
     /// <summary>The JSON header's length; null without the header (the body is all JSON); 0 for a raw binary body.</summary>

@@ -39,7 +39,7 @@ internal static class ModelMetadataEndpoints
         var served = pipeline?.InnerModel ?? modelName;
         using var lease = await modelVersion.AcquireAsync(cache, served, cancellationToken);
         var model = lease.Model;
-        var signature = pipeline is null ? model.Signature : TextEmbeddingPipeline.SignatureFor(pipeline, model.Signature);
+        var signature = pipeline is null ? model.Signature : PipelineCatalog.SignatureFor(pipeline, model.Signature);
         var versions = modelVersion.Number is null && modelVersion.Label is null
             ? registry.GetModel(served).ReadyVersions.Select(v => v.Number.ToString(CultureInfo.InvariantCulture)).ToList()
             : [lease.VersionNumber.ToString(CultureInfo.InvariantCulture)];

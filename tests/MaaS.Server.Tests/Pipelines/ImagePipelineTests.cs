@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MaaS.Server.Tests.Infrastructure;
+using SkiaSharp;
+
+namespace MaaS.Server.Tests.Pipelines;
+
+/// <summary>
+/// The bundled <c>digits</c> model: an image-classification pipeline over the trained <c>cnn</c> (gray 28×28, /255,
+/// softmax, top 3, labels 0..9), fed the sample digits in every form a client sends them.
+/// </summary>
+public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaSApplication>
+{
+    private const string Digits = "digits";
+
+    private static byte[] Sample(int digit) => File.ReadAllBytes(Path.Combine(RepositoryPaths.Models, "samples", $"digit-{digit}.png"));
+
+    [Fact]
+    public async Task Infer_RawPngOfEverySampleDigit_TopClassIsTheDigit()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        for (var digit = 0; digit < 10; digit++)
+        {
+            var classes = await ClassifyRawAsync(client, Sample(digit), "image/png");
+
+            classes.Should().HaveCount(3);
+            classes[0].Index.Should().Be(digit);
+            classes[0].Label.Should().Be(digit.ToString(CultureInfo.InvariantCulture));
+            classes[0].Score.Should().BeGreaterThan(0.5, "digit {0} should be classified with confidence", digit);
+            classes.Select(c => c.Score).Should().BeInDescendingOrder();
+        }
+    }
+
+    [Fact]
+    public async Task Infer_CurlExample_AnswersV2JsonWithTheTop3()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var content = new ByteArrayContent(await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.Models, "samples", "seven.png")));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync(V2Requests.InferUri(Digits), content);
+
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
+        using var document = JsonDocument.Parse(text);
+        document.RootElement.GetProperty("model_name").GetString().Should().Be(Digits);
+        var output = document.RootElement.GetProperty("outputs")[0];
+        output.GetProperty("name").GetString().Should().Be("classification");
+        output.GetProperty("datatype").GetString().Should().Be("BYTES");
+        output.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).Should().Equal(1, 3);
+        output.GetProperty("data")[0].GetString().Should().MatchRegex(@"^[01]\.\d{6}:7:7$");
+    }
+
+    [Fact]
+    public async Task Infer_SampleDigitsAsTritonBinaryBytes_MatchTheCnnsTensorPathBuiltByHand()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        var images = Enumerable.Range(0, 10).Select(Sample).ToArray();
+
+        // The tensor path: each PNG decoded here (zlib and the PNG filters, no SkiaSharp), /255, [10, 1, 28, 28] to cnn.
+        var pixels = images.SelectMany(image =>
+        {
+            var (width, height, values) = GrayPng.Read(image);
+            (width, height).Should().Be((28, 28));
+            return values.Select(v => v / 255f);
+        }).ToArray();
+        var tensor = new JsonObject { ["inputs"] = new JsonArray(V2Requests.JsonInput("image", "FP32", [10, 1, 28, 28], new JsonArray(pixels.Select(p => (JsonNode)p).ToArray()))) };
+        using var cnn = await client.PostAsync(V2Requests.InferUri("cnn"), V2Requests.Json(tensor));
+        cnn.StatusCode.Should().Be(HttpStatusCode.OK);
+        using var logits = JsonDocument.Parse(await cnn.Content.ReadAsStringAsync());
+        var scores = logits.RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
+        // The pipeline: the same PNG files as BYTES elements in the binary extension, as tritonclient sends them.
+        var blob = images.SelectMany(image => BitConverter.GetBytes(image.Length).Concat(image)).ToArray();
+        var header = new JsonObject { ["inputs"] = new JsonArray(V2Requests.BinaryInput("image", "BYTES", [10], blob.Length)) };
+        using var message = V2Requests.Binary(V2Requests.InferUri(Digits), header, [blob]);
+        using var response = await client.SendAsync(message);
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        var classified = Classes(text);
+
+        classified.Should().HaveCount(30);
+        for (var image = 0; image < 10; image++)
+        {
+            var row = scores.AsSpan(image * 10, 10).ToArray();
+            var probabilities = row.Select(s => Math.Exp(s - row.Max())).ToArray();
+            var sum = probabilities.Sum();
+            var expected = probabilities.Select((p, index) => (Probability: p / sum, Index: index)).OrderByDescending(p => p.Probability).Take(3).ToList();
+            for (var rank = 0; rank < 3; rank++)
+            {
+                var actual = classified[(image * 3) + rank];
+                actual.Index.Should().Be(expected[rank].Index, "image {0} rank {1}", image, rank);
+                actual.Score.Should().BeApproximately(expected[rank].Probability, 2e-6, "image {0} rank {1}", image, rank);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Infer_Jpeg_IsClassifiedLikeThePng()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var bitmap = SKBitmap.Decode(Sample(3));
+        using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 100);
+
+        var classes = await ClassifyRawAsync(client, jpeg.ToArray(), "image/jpeg");
+
+        classes[0].Index.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Infer_JsonBase64Element_IsClassified()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        var body = new JsonObject
+        {
+            ["inputs"] = new JsonArray(V2Requests.JsonInput("image", "BYTES", [2], new JsonArray(
+                Convert.ToBase64String(Sample(4)), "data:image/png;base64," + Convert.ToBase64String(Sample(5))))),
+        };
+        using var response = await client.PostAsync(V2Requests.InferUri(Digits), V2Requests.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+
+        Classes(text).Where((_, i) => i % 3 == 0).Select(c => c.Index).Should().Equal(4, 5);
+    }
+
+    [Theory]
+    [InlineData("not an image at all", "element 0 is neither a PNG or JPEG image nor the base64 of one")]
+    [InlineData("aGVsbG8gd29ybGQ=", "element 0 is not a PNG or JPEG image")]
+    public async Task Infer_NotAnImage_Returns400WithTheReason(string body, string reason)
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync(V2Requests.InferUri(Digits), content);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(response)).Should().Contain(reason);
+    }
+
+    [Fact]
+    public async Task Infer_TruncatedPng_Returns400SayingItCannotBeDecoded()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        var png = Sample(8);
+        using var content = new ByteArrayContent(png[..(png.Length / 2)]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync(V2Requests.InferUri(Digits), content);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(response)).Should().Contain("element 0 cannot be decoded");
+    }
+
+    [Fact]
+    public async Task Infer_GifContentType_Returns400NamingTheSupportedTypes()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var content = new ByteArrayContent(Sample(1));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/gif");
+        using var response = await client.PostAsync(V2Requests.InferUri(Digits), content);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(response)).Should().Contain("image/png or image/jpeg");
+    }
+
+    [Theory]
+    [InlineData("cnn")]
+    [InlineData("mlp")]
+    public async Task Infer_RawImageToAModelThatIsNoImagePipeline_Returns400(string model)
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var content = new ByteArrayContent(Sample(2));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync(V2Requests.InferUri(model), content);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(response)).Should().Contain($"model '{model}' is not an image pipeline model");
+    }
+
+    [Fact]
+    public async Task Infer_RawImageToAnUnknownModel_Returns404()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var content = new ByteArrayContent(Sample(2));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync(V2Requests.InferUri("nope"), content);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Explain_Digits_Returns400PointingToTheInnerModel()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        var body = new JsonObject { ["inputs"] = new JsonArray(V2Requests.JsonInput("image", "BYTES", [1], new JsonArray(Convert.ToBase64String(Sample(1))))) };
+        using var response = await client.PostAsync(new Uri($"/v2/models/{Digits}/explain", UriKind.Relative), V2Requests.Json(body));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(response)).Should().Contain("explain its inner model 'cnn'");
+    }
+
+    [Fact]
+    public async Task Metadata_Digits_ShowsImageInAndClassificationOut()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/v2/models/{Digits}", UriKind.Relative)));
+        var input = document.RootElement.GetProperty("inputs")[0];
+        var output = document.RootElement.GetProperty("outputs")[0];
+
+        (input.GetProperty("name").GetString(), input.GetProperty("datatype").GetString()).Should().Be(("image", "BYTES"));
+        input.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).Should().Equal(-1);
+        (output.GetProperty("name").GetString(), output.GetProperty("datatype").GetString()).Should().Be(("classification", "BYTES"));
+        output.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).Should().Equal(-1, 3);
+    }
+
+    internal static async Task<List<(double Score, int Index, string Label)>> ClassifyRawAsync(HttpClient client, byte[] image, string contentType)
+    {
+        using var content = new ByteArrayContent(image);
+        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        using var response = await client.PostAsync(V2Requests.InferUri(Digits), content);
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        return Classes(text);
+    }
+
+    internal static (double Score, int Index, string Label) Parse(string classification)
+    {
+        var parts = classification.Split(':');
+        parts.Should().HaveCount(3, classification);
+        return (double.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), parts[2]);
+    }
+
+    private static List<(double Score, int Index, string Label)> Classes(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var output = document.RootElement.GetProperty("outputs")[0];
+        output.GetProperty("name").GetString().Should().Be("classification");
+        return output.GetProperty("data").EnumerateArray().Select(element => Parse(element.GetString()!)).ToList();
+    }
+
+    private static async Task<string> ErrorAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString()!;
+}
