@@ -3,6 +3,9 @@ namespace MaaS.Core.Explain;
 /// <summary>Attributions of one input: its name and shape, one value per element (over every row of the request).</summary>
 public sealed record Attribution(string Name, long[] Shape, float[] Values);
 
+/// <summary>An image pipeline's input image, which its attributions cover pixel by pixel: the layout (NCHW or NHWC) and sizes.</summary>
+public sealed record ImageLayout(string Layout, int Channels, int Height, int Width);
+
 /// <summary>What an explanation found, ready to encode as a V2 or V1 answer.</summary>
 public sealed record Explanation
 {
@@ -43,4 +46,7 @@ public sealed record Explanation
     /// attributions belongs to token t. Null for an explanation of tensors.
     /// </summary>
     public IReadOnlyList<string[]>? Tokens { get; init; }
+
+    /// <summary>An image pipeline's input image (the attributions are per pixel of it); null for other explanations.</summary>
+    public ImageLayout? Image { get; init; }
 }

@@ -178,6 +178,16 @@ public static class ExplanationWriter
         WriteNumbers(writer, "prediction"u8, explanation.Prediction);
         WriteNumbers(writer, "baseline_prediction"u8, explanation.BaselinePrediction);
         writer.WriteNumber("evaluations"u8, explanation.Evaluations);
+        if (explanation.Image is { } image)
+        {
+            writer.WriteStartObject("image"u8);
+            writer.WriteString("layout"u8, image.Layout);
+            writer.WriteNumber("channels"u8, image.Channels);
+            writer.WriteNumber("height"u8, image.Height);
+            writer.WriteNumber("width"u8, image.Width);
+            writer.WriteEndObject();
+        }
+
         writer.WriteStartArray("held_fixed"u8);
         foreach (var name in explanation.HeldFixed)
         {

@@ -12,7 +12,7 @@ namespace MaaS.Core.Pipelines;
 /// (<see cref="ImageStep"/>) → its scores → optionally a softmax → the top k as classification strings
 /// <c>score:index:label</c>, the classification extension's form. Immutable once loaded; safe to share between requests.
 /// </summary>
-public sealed class ImageClassificationPipeline : PipelineModel
+public sealed partial class ImageClassificationPipeline : PipelineModel
 {
     public const string ImageInput = "image";
     public const string ClassificationOutput = "classification";
