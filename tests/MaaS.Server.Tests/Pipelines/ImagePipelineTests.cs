@@ -193,17 +193,6 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
     }
 
     [Fact]
-    public async Task Explain_Digits_Returns400PointingToTheInnerModel()
-    {
-        using var client = await app.CreateReadyClientAsync();
-        var body = new JsonObject { ["inputs"] = new JsonArray(V2Requests.JsonInput("image", "BYTES", [1], new JsonArray(Convert.ToBase64String(Sample(1))))) };
-        using var response = await client.PostAsync(new Uri($"/v2/models/{Digits}/explain", UriKind.Relative), V2Requests.Json(body));
-
-        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await ErrorAsync(response)).Should().Contain("explain its inner model 'cnn'");
-    }
-
-    [Fact]
     public async Task Metadata_Digits_ShowsImageInAndClassificationOut()
     {
         using var client = await app.CreateReadyClientAsync();
