@@ -14,7 +14,7 @@ internal static class ExplainV2Endpoints
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapPost(prefix + "/explain", ExplainAsync)
-                .WithSummary("Explain a prediction: a V2 inference request plus \"parameters\" {method, target, baseline, samples, seed, window, stride, token_inputs, mask_input, mask_value}; answers one FP32 attribution tensor per attributed input (a text pipeline model: per token, beside a BYTES output tokens).")
+                .WithSummary("Explain a prediction: a V2 inference request plus \"parameters\" {method, target, baseline, samples, seed, window, stride, token_inputs, mask_input, mask_value}; answers one FP32 attribution tensor per attributed input (a text pipeline model: per token, beside a BYTES output tokens; an image pipeline model: per pixel of its inner model's input image).")
                 .WithMetadata(new RequestBodyDocumentation(typeof(ExplainRequestDocument)))
                 .Produces<ExplainResponseDocument>(StatusCodes.Status200OK, "application/json")
                 .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
