@@ -53,26 +53,29 @@ internal static class BenchCommand
         // A wrong file shows in one request, not as thousands of failures.
         await context.Client.InferAsync(model, inputs, new InferOptions { Binary = binary }, cancellationToken).ConfigureAwait(false);
         var options = new InferOptions { Binary = binary };
+        var send = await CreateSenderAsync(context, model, inputs, options, cancellationToken).ConfigureAwait(false);
         var rows = new List<BenchRow>();
         foreach (var level in levels)
         {
-            await LoadAsync(context.Client, model, inputs, options, level, warmup, latencies: null, cancellationToken).ConfigureAwait(false);
-            var before = await ServerTotalsAsync(context.Client, model, cancellationToken).ConfigureAwait(false);
-            var latencies = new List<double>[level];
-            var elapsed = await LoadAsync(context.Client, model, inputs, options, level, duration, latencies, cancellationToken).ConfigureAwait(false);
-            var after = await ServerTotalsAsync(context.Client, model, cancellationToken).ConfigureAwait(false);
-            var all = latencies.SelectMany(l => l).Order().ToArray();
-            var count = after.Count - before.Count;
-            rows.Add(new BenchRow(
-                level,
-                all.Length,
-                all.Length / elapsed.TotalSeconds,
-                Percentile(all, 0.50),
-                Percentile(all, 0.90),
-                Percentile(all, 0.99),
-                count > 0 ? (after.QueueNs - before.QueueNs) / count / 1e6 : double.NaN,
-                count > 0 ? (after.ComputeNs - before.ComputeNs) / count / 1e6 : double.NaN));
+            var workers = Enumerable.Range(0, level).Select(_ => send()).ToArray();
+            try
+            {
+                await LoadAsync(workers, warmup, latencies: null, cancellationToken).ConfigureAwait(false);
+                var before = await ServerTotalsAsync(context.Client, model, cancellationToken).ConfigureAwait(false);
+                var latencies = new List<double>[level];
+                var elapsed = await LoadAsync(workers, duration, latencies, cancellationToken).ConfigureAwait(false);
+                var after = await ServerTotalsAsync(context.Client, model, cancellationToken).ConfigureAwait(false);
+                rows.Add(Row(level, latencies, elapsed, before, after));
+            }
+            finally
+            {
+                foreach (var worker in workers)
+                {
+                    await worker.DisposeAsync().ConfigureAwait(false);
+                }
+            }
         }
+
 
         if (context.Json)
         {
@@ -95,27 +98,66 @@ internal static class BenchCommand
         return CliApp.Success;
     }
 
-    /// <summary>Keeps <paramref name="concurrency"/> requests in flight for <paramref name="span"/>; the time it took.</summary>
-    private static async Task<TimeSpan> LoadAsync(IMaaSClient client, string model, List<InferInput> inputs, InferOptions options, int concurrency, TimeSpan span, List<double>[]? latencies, CancellationToken cancellationToken)
+    private static BenchRow Row(int level, List<double>[] latencies, TimeSpan elapsed, (long Count, double QueueNs, double ComputeNs) before, (long Count, double QueueNs, double ComputeNs) after)
+    {
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var count = after.Count - before.Count;
+        return new BenchRow(
+            level,
+            all.Length,
+            all.Length / elapsed.TotalSeconds,
+            Percentile(all, 0.50),
+            Percentile(all, 0.90),
+            Percentile(all, 0.99),
+            count > 0 ? (after.QueueNs - before.QueueNs) / count / 1e6 : double.NaN,
+            count > 0 ? (after.ComputeNs - before.ComputeNs) / count / 1e6 : double.NaN);
+    }
+
+    /// <summary>
+    /// What makes one worker's sender: over HTTP, a connection of its own sending the request encoded once (as
+    /// perf_analyzer prepares its requests before it measures); over gRPC, or with the network replaced, the client.
+    /// </summary>
+    private static async Task<Func<ILoadSender>> CreateSenderAsync(CommandContext context, string model, List<InferInput> inputs, InferOptions options, CancellationToken cancellationToken)
+    {
+        if (context.Direct is not { } direct)
+        {
+            return () => new ClientSender(context.Client, model, inputs, options);
+        }
+
+        var root = direct.BaseAddress.AbsoluteUri.EndsWith('/') ? direct.BaseAddress : new Uri(direct.BaseAddress.AbsoluteUri + "/");
+        var url = new Uri(root, MaaSClient.ModelPath(model, options.Version) + "/infer");
+        using var content = HttpInferCodec.EncodeRequest(inputs, options);
+        var request = await HttpLoadConnection.FormatAsync(url, direct.ApiKey, content, cancellationToken).ConfigureAwait(false);
+        return () => new HttpLoadConnection(url, request);
+    }
+
+    /// <summary>Keeps one request per worker in flight for <paramref name="span"/>; the time it took.</summary>
+    private static async Task<TimeSpan> LoadAsync(ILoadSender[] workers, TimeSpan span, List<double>[]? latencies, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, concurrency).Select(async worker =>
+        await Task.WhenAll(workers.Select(async (worker, index) =>
         {
             var own = new List<double>();
             if (latencies is not null)
             {
-                latencies[worker] = own;
+                latencies[index] = own;
             }
 
             while (clock.Elapsed < span)
             {
                 var started = Stopwatch.GetTimestamp();
-                await client.InferAsync(model, inputs, options, cancellationToken).ConfigureAwait(false);
+                await worker.SendAsync(cancellationToken).ConfigureAwait(false);
                 own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
-        }).ToList();
-        await Task.WhenAll(workers).ConfigureAwait(false);
+        })).ConfigureAwait(false);
         return clock.Elapsed;
+    }
+
+    private sealed class ClientSender(IMaaSClient client, string model, List<InferInput> inputs, InferOptions options) : ILoadSender
+    {
+        public Task SendAsync(CancellationToken cancellationToken) => client.InferAsync(model, inputs, options, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private static async Task<(long Count, double QueueNs, double ComputeNs)> ServerTotalsAsync(IMaaSClient client, string model, CancellationToken cancellationToken)
@@ -167,6 +209,12 @@ internal static class BenchCommand
     }
 
     private sealed record BenchRow(double Concurrency, double Requests, double Throughput, double P50, double P90, double P99, double QueueMs, double ComputeMs);
+}
+
+/// <summary>One bench worker's way of sending the request it repeats.</summary>
+internal interface ILoadSender : IAsyncDisposable
+{
+    Task SendAsync(CancellationToken cancellationToken);
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<Dictionary<string, double>>))]

@@ -31,7 +31,11 @@ internal static class CliApp
                 var services = CreateServices(parse.GetValue(globals.Url)!, parse.GetValue(globals.ApiKey), parse.GetValue(globals.Transport) == "grpc" ? parse.GetValue(globals.GrpcUrl) : null, handler);
                 await using (services.ConfigureAwait(false))
                 {
-                    var context = new CommandContext(services.GetRequiredService<IMaaSClient>(), CreateConsole(output), output, input, parse.GetValue(globals.Output) == "json");
+                    // The bench's own HTTP connections need the network: none when tests replace it, none over gRPC.
+                    var direct = handler is null && parse.GetValue(globals.Transport) == "http"
+                        ? new DirectHttp(ParseAddress(parse.GetValue(globals.Url)!, "--url"), parse.GetValue(globals.ApiKey))
+                        : null;
+                    var context = new CommandContext(services.GetRequiredService<IMaaSClient>(), CreateConsole(output), output, input, parse.GetValue(globals.Output) == "json", direct);
                     return await run(context, cancellation).ConfigureAwait(false);
                 }
             }
@@ -157,4 +161,7 @@ internal sealed class GlobalOptions
 }
 
 /// <summary>What a command's body works with.</summary>
-internal sealed record CommandContext(IMaaSClient Client, IAnsiConsole Console, TextWriter Output, Stream Input, bool Json);
+internal sealed record CommandContext(IMaaSClient Client, IAnsiConsole Console, TextWriter Output, Stream Input, bool Json, DirectHttp? Direct = null);
+
+/// <summary>The server's HTTP address and key, for a command that opens its own connections (<c>maas bench</c>).</summary>
+internal sealed record DirectHttp(Uri BaseAddress, string? ApiKey);

@@ -161,7 +161,7 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
         return ExplainResult.Parse(await SendForTextAsync(request, cancellationToken).ConfigureAwait(false));
     }
 
-    private static string ModelPath(string model, ModelVersion version)
+    internal static string ModelPath(string model, ModelVersion version)
     {
         ArgumentException.ThrowIfNullOrEmpty(model);
         return "v2/models/" + Uri.EscapeDataString(model) + version.RouteSuffix;
@@ -246,6 +246,12 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
     private static async Task<MaaSException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return new MaaSException(response.StatusCode, ErrorMessage(text, response.ReasonPhrase));
+    }
+
+    /// <summary>The message of an error answer's body: its <c>error</c> (V2) or <c>error.message</c> (OpenAI), else the text.</summary>
+    internal static string ErrorMessage(string text, string? reasonPhrase)
+    {
         var message = text;
         try
         {
@@ -268,12 +274,7 @@ public sealed class MaaSClient(HttpClient http) : IMaaSClient
             // Not the server's error shape (a proxy's page, say): the text itself is the message.
         }
 
-        if (string.IsNullOrWhiteSpace(message))
-        {
-            message = response.ReasonPhrase ?? "error";
-        }
-
-        return new MaaSException(response.StatusCode, message);
+        return string.IsNullOrWhiteSpace(message) ? reasonPhrase ?? "error" : message;
     }
 }
 
