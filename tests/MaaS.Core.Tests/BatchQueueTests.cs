@@ -261,6 +261,18 @@ public sealed class BatchQueueTests : IDisposable
         BatchQueue.CanJoin(a, Request(1, width: 4, name: "other")).Should().BeFalse();
     }
 
+    [Fact]
+    public void CanJoin_TokenSequences_MayDifferInLengthOnly()
+    {
+        var a = Request(2, width: 7, padsSequences: true);
+
+        BatchQueue.CanJoin(a, Request(3, width: 12, padsSequences: true)).Should().BeTrue("sequences are padded to the batch's longest");
+        BatchQueue.CanJoin(a, Request(3, width: 12)).Should().BeFalse("a request that is not token sequences is never padded");
+        BatchQueue.CanJoin(a, Request(3, width: 12, padsSequences: true, dataType: TensorDataType.Int32)).Should().BeFalse();
+        BatchQueue.CanJoin(Request(1, width: 7, padsSequences: true, depth: 2), Request(1, width: 9, padsSequences: true, depth: 3))
+            .Should().BeFalse("only the length, the second dim, may differ");
+    }
+
     public void Dispose()
     {
         foreach (var request in _requests)
@@ -294,10 +306,12 @@ public sealed class BatchQueueTests : IDisposable
     }
 
     private InferRequest Request(
-        long rows, int width = 4, long priority = 0, long timeoutMicroseconds = 0, TensorDataType dataType = TensorDataType.Fp32, string name = "input")
+        long rows, int width = 4, long priority = 0, long timeoutMicroseconds = 0, TensorDataType dataType = TensorDataType.Fp32, string name = "input",
+        bool padsSequences = false, int depth = 0)
     {
-        var request = new InferRequest { Priority = priority, TimeoutMicroseconds = timeoutMicroseconds };
-        request.Inputs.Add(new InferInput(name, dataType, [rows, width], TensorBuffer.Rent((int)(rows * width * 4))));
+        var request = new InferRequest { Priority = priority, TimeoutMicroseconds = timeoutMicroseconds, PadsSequences = padsSequences };
+        long[] shape = depth > 0 ? [rows, width, depth] : [rows, width];
+        request.Inputs.Add(new InferInput(name, dataType, shape, TensorBuffer.Rent((int)(rows * width * Math.Max(depth, 1) * 4))));
         _requests.Add(request);
         return request;
     }

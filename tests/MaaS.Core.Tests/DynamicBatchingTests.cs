@@ -52,6 +52,42 @@ public sealed class DynamicBatchingTests : IDisposable
     }
 
     [Fact]
+    public async Task TokenSequencesOfDifferentLengths_PaddedIntoOneBatch_EachAnswersAsAlone()
+    {
+        using var batched = LoadTransformer("""{"preferred_batch_size": [2], "max_queue_delay_microseconds": 1000000}""");
+        using var full = Request(batched, 0, 1);
+        using var shorter = Request(batched, 1, 1, tokens: 5);
+        full.PadsSequences = shorter.PadsSequences = true;
+        shorter.Inputs[0].Shape.Should().Equal(1, 5);
+        full.Inputs[0].Shape[1].Should().BeGreaterThan(5, "the reference rows are longer than the shorter request");
+        using var alone = LoadTransformer("""{"max_queue_delay_microseconds": 0}""");
+        using var shorterAlone = Request(alone, 1, 1, tokens: 5);
+        using var expected = await alone.RunAsync(shorterAlone, default);
+
+        var results = await Task.WhenAll(batched.RunAsync(full, default), batched.RunAsync(shorter, default));
+        try
+        {
+            results.Should().OnlyContain(result => result.ExecutedBatchSize == 2, "the two lengths ran as one batch, padded to the longer");
+            ShouldMatchReference(results[0], "embedding", 0, 1);
+            ShouldMatchReference(results[0], "logits", 0, 1);
+            foreach (var name in new[] { "embedding", "logits" })
+            {
+                var actual = MemoryMarshal.Cast<byte, float>(results[1].Outputs.Single(o => o.Name == name).FixedData).ToArray();
+                var own = MemoryMarshal.Cast<byte, float>(expected.Outputs.Single(o => o.Name == name).FixedData).ToArray();
+                actual.Should().HaveCount(own.Length);
+                for (var i = 0; i < own.Length; i++)
+                {
+                    actual[i].Should().BeApproximately(own[i], Tolerance, $"element {i} of '{name}': the padding is masked out");
+                }
+            }
+        }
+        finally
+        {
+            DisposeAll(results);
+        }
+    }
+
+    [Fact]
     public async Task EachRequestKeepsItsOwnOutputsAndClassification_InASharedBatch()
     {
         using var model = LoadTransformer("""{"preferred_batch_size": [2], "max_queue_delay_microseconds": 1000000}""");
@@ -181,17 +217,19 @@ public sealed class DynamicBatchingTests : IDisposable
     }
 
     /// <summary>Rows <paramref name="first"/>..first+count-1 of the reference inputs, as a V2 JSON request.</summary>
-    private InferRequest Request(OnnxModel model, int first, int count, string outputs = "[]")
+    private InferRequest Request(OnnxModel model, int first, int count, string outputs = "[]", int? tokens = null)
     {
         var inputs = new JsonArray();
         foreach (var input in _reference.GetProperty("inputs").EnumerateArray())
         {
             var width = (int)input.GetProperty("shape")[1].GetInt64();
-            var data = input.GetProperty("data").EnumerateArray().Select(value => value.GetInt64()).Skip(first * width).Take(count * width);
+            var kept = tokens ?? width;
+            var data = input.GetProperty("data").EnumerateArray().Select(value => value.GetInt64()).Skip(first * width).Take(count * width)
+                .Where((_, index) => index % width < kept);
             inputs.Add(new JsonObject
             {
                 ["name"] = input.GetProperty("name").GetString(),
-                ["shape"] = new JsonArray(count, width),
+                ["shape"] = new JsonArray(count, kept),
                 ["datatype"] = "INT64",
                 ["data"] = new JsonArray([.. data.Select(value => (JsonNode)value)]),
             });

@@ -1,4 +1,5 @@
 using MaaS.Core.Inference;
+using MaaS.Core.Tensors;
 
 namespace MaaS.Core.Batching;
 
@@ -253,7 +254,11 @@ internal sealed class BatchQueue
         }
     }
 
-    /// <summary>Whether <paramref name="candidate"/> can run in one tensor with <paramref name="first"/>: the same inputs, datatypes and non-batch dims.</summary>
+    /// <summary>
+    /// Whether <paramref name="candidate"/> can run in one tensor with <paramref name="first"/>: the same inputs,
+    /// datatypes and non-batch dims; for two requests of token sequences (<see cref="InferRequest.PadsSequences"/>),
+    /// the second dim (the length) may differ too.
+    /// </summary>
     internal static bool CanJoin(InferRequest first, InferRequest candidate)
     {
         if (first.Inputs.Count != candidate.Inputs.Count)
@@ -261,11 +266,12 @@ internal sealed class BatchQueue
             return false;
         }
 
+        var padded = first.PadsSequences && candidate.PadsSequences;
         for (var i = 0; i < first.Inputs.Count; i++)
         {
             var input = first.Inputs[i];
             var other = candidate.FindInput(input.Name, i);
-            if (other is null || other.DataType != input.DataType || !input.Shape.AsSpan(1).SequenceEqual(other.Shape.AsSpan(1)))
+            if (other is null || other.DataType != input.DataType || !SameRowShape(input, other, padded))
             {
                 return false;
             }
@@ -273,6 +279,12 @@ internal sealed class BatchQueue
 
         return true;
     }
+
+    /// <summary>The dims after the batch dim agree (after the length too, for sequences that may be padded).</summary>
+    internal static bool SameRowShape(InferInput input, InferInput other, bool padded) =>
+        padded && input.Shape.Length >= 2 && input.DataType.ElementSize() > 0
+            ? other.Shape.Length == input.Shape.Length && input.Shape.AsSpan(2).SequenceEqual(other.Shape.AsSpan(2))
+            : input.Shape.AsSpan(1).SequenceEqual(other.Shape.AsSpan(1));
 
     private void Remove(QueuedRequest entry)
     {

@@ -20,6 +20,14 @@ public sealed class InferRequest : IDisposable
     /// </summary>
     public byte[]? ParametersJson { get; set; }
 
+    /// <summary>
+    /// Set by a pipeline whose inputs are token sequences <c>[rows, length]</c> padded with zeros (ids, attention
+    /// mask, segment ids): the dynamic batcher may join it with requests of other lengths, padding every input with
+    /// zeros along the second axis to the batch's longest. Each request then gets its rows of an output as long as the
+    /// batch's (<c>[rows, longest, ...]</c>) and reads its own tokens back. Never set from a client's request.
+    /// </summary>
+    internal bool PadsSequences { get; set; }
+
     /// <summary>Outputs in response order; every model output when the client named none.</summary>
     public List<RequestedOutput> Outputs { get; } = [];
 

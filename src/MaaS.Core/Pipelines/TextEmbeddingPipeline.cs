@@ -202,7 +202,7 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
             length = Math.Max(length, row.Count);
         }
 
-        using var request = new InferRequest { Priority = priority, TimeoutMicroseconds = timeoutMicroseconds };
+        using var request = new InferRequest { Priority = priority, TimeoutMicroseconds = timeoutMicroseconds, PadsSequences = true };
         foreach (var spec in inner.Signature.Inputs)
         {
             request.Inputs.Add(TokenTensor(spec, ids.Span, length));
@@ -211,13 +211,15 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
         request.Outputs.Add(new RequestedOutput(_source, Binary: false));
         using var result = await inner.RunAsync(request, cancellationToken);
         var states = result.Outputs[0];
-        if (states.DataType != TensorDataType.Fp32 || states.Shape.Length != 3 || states.Shape[0] != rows || states.Shape[1] != length)
+        // The dynamic batcher may have padded these rows to a longer request's length: the states are then
+        // [rows, longer, hidden], and pooling reads each row's own tokens at that stride.
+        if (states.DataType != TensorDataType.Fp32 || states.Shape.Length != 3 || states.Shape[0] != rows || states.Shape[1] < length)
         {
             throw new InvalidOperationException(
                 $"pipeline model '{Name}': output '{_source}' of '{InnerModel}' is {states.DataType.ToProtocolName()} {TensorShape.Format(states.Shape)}, not FP32 [{rows},{length},hidden]");
         }
 
-        return Pool(MemoryMarshal.Cast<byte, float>(states.FixedData), ids.Span, length, (int)states.Shape[2]);
+        return Pool(MemoryMarshal.Cast<byte, float>(states.FixedData), ids.Span, (int)states.Shape[1], (int)states.Shape[2]);
     }
 
     /// <summary>Mean over the real tokens of each row (the padding is masked out), then L2 norm when configured.</summary>

@@ -114,6 +114,23 @@ public sealed partial class OnnxModel
     /// <summary>One input of the batch: the requests' tensors one after another along the batch dimension (the one copy batching costs).</summary>
     private static InferInput Concatenate(InferInput first, int index, IReadOnlyList<QueuedRequest> batch, long rows)
     {
+        if (batch[0].Request.PadsSequences && first.Shape.Length >= 2)
+        {
+            var longest = 0L;
+            foreach (var entry in batch)
+            {
+                longest = Math.Max(longest, entry.Request.FindInput(first.Name, index)!.Shape[1]);
+            }
+
+            foreach (var entry in batch)
+            {
+                if (entry.Request.FindInput(first.Name, index)!.Shape[1] != longest)
+                {
+                    return ConcatenatePadded(first, index, batch, rows, longest);
+                }
+            }
+        }
+
         long length = 0;
         foreach (var entry in batch)
         {
@@ -132,6 +149,41 @@ public sealed partial class OnnxModel
         }
 
         long[] shape = [rows, .. first.Shape.AsSpan(1)];
+        return new InferInput(first.Name, first.DataType, shape, buffer);
+    }
+
+    /// <summary>
+    /// One input of a batch of token sequences of different lengths (<see cref="InferRequest.PadsSequences"/>): each
+    /// row copied to the start of a row of the batch's longest length, the rest zeros (the padding id, mask and segment).
+    /// </summary>
+    private static InferInput ConcatenatePadded(InferInput first, int index, IReadOnlyList<QueuedRequest> batch, long rows, long longest)
+    {
+        var tokenBytes = (long)first.DataType.ElementSize();
+        foreach (var dim in first.Shape.AsSpan(2))
+        {
+            tokenBytes *= dim;
+        }
+
+        var rowBytes = checked((int)(longest * tokenBytes));
+#pragma warning disable CA2000 // the InferInput returned owns the buffer
+        var buffer = TensorBuffer.Rent(checked((int)(rows * rowBytes)));
+#pragma warning restore CA2000
+        var target = buffer.Span;
+        target.Clear();
+        var offset = 0;
+        foreach (var entry in batch)
+        {
+            var input = entry.Request.FindInput(first.Name, index)!;
+            var ownBytes = (int)(input.Shape[1] * tokenBytes);
+            var data = input.Data.Span;
+            for (var row = 0; row < input.Shape[0]; row++)
+            {
+                data.Slice(row * ownBytes, ownBytes).CopyTo(target[offset..]);
+                offset += rowBytes;
+            }
+        }
+
+        long[] shape = [rows, longest, .. first.Shape.AsSpan(2)];
         return new InferInput(first.Name, first.DataType, shape, buffer);
     }
 

@@ -56,6 +56,31 @@ public sealed class EmbeddingsTests(MiniLMApplication app) : IClassFixture<MiniL
     }
 
     [Fact]
+    public async Task Post_ConcurrentTextsOfEveryLength_EachEqualsThePackagesEmbedding()
+    {
+        using var http = await app.CreateReadyClientAsync();
+        var sentences = Enumerable.Range(1, 24).Select(n => string.Join(' ', Enumerable.Range(0, n).Select(i => Words[i % Words.Length]))).ToArray();
+        using var encoder = new SentenceEncoder();
+        var expected = encoder.Encode(sentences);
+
+        var answers = await Task.WhenAll(sentences.Select(async sentence =>
+        {
+            using var response = await http.PostAsync("/v1/embeddings", new StringContent(
+                JsonSerializer.Serialize(new { model = MiniLMApplication.Pipeline, input = sentence }), Encoding.UTF8, "application/json"));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return document.RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        }));
+
+        for (var i = 0; i < sentences.Length; i++)
+        {
+            TextPipelineTests.Cosine(answers[i], expected[i]).Should().BeGreaterThanOrEqualTo(0.999, "sentence {0} ({1} words), padded or not", i, i + 1);
+        }
+    }
+
+    private static readonly string[] Words = ["river", "quietly", "carries", "ancient", "stones", "toward", "the", "sea"];
+
+    [Fact]
     public async Task Post_Base64_IsTheFloat32Bytes()
     {
         using var client = await app.CreateReadyClientAsync();
