@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MaaS.Core.Config;
 using MaaS.Core.Inference;
 using MaaS.Core.Tensors;
@@ -88,14 +89,54 @@ internal sealed class ImageStep(string pipelineName, string innerModel, ImageSte
             throw ServingException.Invalid($"input '{ImageClassificationPipeline.ImageInput}' element {index} cannot be decoded: {Describe(result)}");
         }
 
-        if (decoded.Width == geometry.Width && decoded.Height == geometry.Height)
+        using var oriented = Orient(decoded, codec.EncodedOrigin);
+        var upright = oriented ?? decoded;
+        if (upright.Width == geometry.Width && upright.Height == geometry.Height)
         {
-            Fill(decoded, geometry, target);
+            Fill(upright, geometry, target);
             return;
         }
 
-        using var sized = Resize(decoded, geometry.Width, geometry.Height);
+        using var sized = Resize(upright, geometry.Width, geometry.Height);
         Fill(sized, geometry, target);
+    }
+
+    /// <summary>
+    /// The pixels turned as the image's EXIF orientation says they are to be seen (a camera's JPEG stores them as the
+    /// sensor read them); null when they already are. A permutation of the pixels: nothing is resampled.
+    /// </summary>
+    private static SKBitmap? Orient(SKBitmap stored, SKEncodedOrigin origin)
+    {
+        if (origin is <= SKEncodedOrigin.TopLeft or > SKEncodedOrigin.LeftBottom)
+        {
+            return null;
+        }
+
+        var (w, h) = (stored.Width, stored.Height);
+        var swap = origin >= SKEncodedOrigin.LeftTop;
+        var oriented = new SKBitmap(new SKImageInfo(swap ? h : w, swap ? w : h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var source = MemoryMarshal.Cast<byte, uint>(stored.GetPixelSpan());
+        var target = MemoryMarshal.Cast<byte, uint>(oriented.GetPixelSpan());
+        var (sourceStride, targetStride) = (stored.RowBytes / 4, oriented.RowBytes / 4);
+        for (var y = 0; y < h; y++)
+        {
+            for (var x = 0; x < w; x++)
+            {
+                var (tx, ty) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (h - 1 - y, x),
+                    SKEncodedOrigin.RightBottom => (h - 1 - y, w - 1 - x),
+                    _ => (y, w - 1 - x), // LeftBottom
+                };
+                target[(ty * targetStride) + tx] = source[(y * sourceStride) + x];
+            }
+        }
+
+        return oriented;
     }
 
     private SKCodec Open(SKData data, int index)

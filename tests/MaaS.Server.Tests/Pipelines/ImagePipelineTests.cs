@@ -112,6 +112,80 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
         classes[0].Index.Should().Be(3);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public async Task Infer_JpegWithExifOrientation_IsTurnedUprightFirst(int orientation)
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var upright = SKBitmap.Decode(Sample(7));
+        using var stored = StoredAs(upright, orientation);
+        var expected = await ClassifyRawAsync(client, Jpeg(upright), "image/jpeg");
+
+        var classes = await ClassifyRawAsync(client, WithExifOrientation(Jpeg(stored), orientation), "image/jpeg");
+
+        classes[0].Index.Should().Be(7, "orientation {0} turns the stored pixels back to the upright digit", orientation);
+        classes[0].Score.Should().BeApproximately(expected[0].Score, 0.02);
+    }
+
+    /// <summary>
+    /// The pixels a camera stores for an upright picture <paramref name="upright"/> whose EXIF orientation is
+    /// <paramref name="orientation"/> (TIFF 6.0's Orientation tag: where row 0 and column 0 of the stored image are
+    /// seen), so that turning them as the tag says shows <paramref name="upright"/>.
+    /// </summary>
+    private static SKBitmap StoredAs(SKBitmap upright, int orientation)
+    {
+        var (w, h) = (upright.Width, upright.Height);
+        var swap = orientation >= 5;
+        var stored = new SKBitmap(new SKImageInfo(swap ? h : w, swap ? w : h, SKColorType.Rgba8888, SKAlphaType.Premul));
+        for (var y = 0; y < stored.Height; y++)
+        {
+            for (var x = 0; x < stored.Width; x++)
+            {
+                var (ux, uy) = orientation switch
+                {
+                    2 => (w - 1 - x, y),          // mirrored left to right
+                    3 => (w - 1 - x, h - 1 - y),  // turned 180 degrees
+                    4 => (x, h - 1 - y),          // mirrored top to bottom
+                    5 => (y, x),                  // transposed
+                    6 => (w - 1 - y, x),          // stored turned 90 degrees counterclockwise: shown turned clockwise
+                    7 => (w - 1 - y, h - 1 - x),  // transversed
+                    _ => (y, h - 1 - x),          // 8: stored turned 90 degrees clockwise
+                };
+                stored.SetPixel(x, y, upright.GetPixel(ux, uy));
+            }
+        }
+
+        return stored;
+    }
+
+    private static byte[] Jpeg(SKBitmap bitmap)
+    {
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>The JPEG with an APP1 Exif segment right after its start marker, holding only the Orientation tag.</summary>
+    private static byte[] WithExifOrientation(byte[] jpeg, int orientation)
+    {
+        jpeg[..2].Should().Equal(0xFF, 0xD8);
+        byte[] exif =
+        [
+            0xFF, 0xE1, 0x00, 34,                         // APP1, length 34 (itself included)
+            (byte)'E', (byte)'x', (byte)'i', (byte)'f', 0, 0,
+            (byte)'M', (byte)'M', 0x00, 0x2A, 0, 0, 0, 8, // TIFF header, big-endian, IFD0 at offset 8
+            0x00, 0x01,                                   // one entry
+            0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0, (byte)orientation, 0, 0, // Orientation, SHORT, 1 value
+            0, 0, 0, 0,                                   // no next IFD
+        ];
+        return [.. jpeg[..2], .. exif, .. jpeg[2..]];
+    }
+
     [Fact]
     public async Task Infer_JsonBase64Element_IsClassified()
     {
