@@ -133,17 +133,17 @@ public sealed partial class ImageClassificationPipeline : PipelineModel
         }
 
         var source = SourceOf(inner.Signature);
-        var parts = new List<Task<float[]>>();
+        var parts = new List<Task<(float[] Scores, RunTimings Timings)>>();
         for (var start = 0; start < batch.Count; start += geometry.ChunkRows)
         {
             parts.Add(ScoreChunkAsync(batch, start, Math.Min(geometry.ChunkRows, batch.Count - start), inner, source, request, cancellationToken));
         }
 
         var chunks = await Task.WhenAll(parts);
-        var classes = chunks[0].Length / Math.Min(geometry.ChunkRows, batch.Count);
+        var classes = chunks[0].Scores.Length / Math.Min(geometry.ChunkRows, batch.Count);
         var scores = new float[batch.Count * classes];
         var offset = 0;
-        foreach (var chunk in chunks)
+        foreach (var (chunk, _) in chunks)
         {
             chunk.CopyTo(scores, offset);
             offset += chunk.Length;
@@ -159,7 +159,11 @@ public sealed partial class ImageClassificationPipeline : PipelineModel
 
         var (buffer, shape) = Classifier.Classify(TensorDataType.Fp32, MemoryMarshal.AsBytes(scores.AsSpan()), [batch.Count, classes], batched: true, _topK, _labels);
         var binary = request.Outputs.Count > 0 && request.Outputs[0].Binary;
-        return new InferResult(NoValues.Instance, [new InferOutput(ClassificationOutput, TensorDataType.Bytes, shape, binary, null, buffer)]);
+        return new InferResult(NoValues.Instance, [new InferOutput(ClassificationOutput, TensorDataType.Bytes, shape, binary, null, buffer)])
+        {
+            Timings = RunTimings.Sum(chunks.Select(chunk => chunk.Timings)),
+            ExecutedBatchSize = batch.Count,
+        };
     }
 
     private List<ReadOnlyMemory<byte>> ReadImages(InferRequest request)
@@ -230,7 +234,7 @@ public sealed partial class ImageClassificationPipeline : PipelineModel
                 FailureKind.NotReady,
                 $"pipeline model '{Name}' does not fit its inner model '{InnerModel}': it has {inner.Outputs.Count} outputs; set pipeline.classification.source to the scores"));
 
-    private async Task<float[]> ScoreChunkAsync(
+    private async Task<(float[] Scores, RunTimings Timings)> ScoreChunkAsync(
         ImageBatch batch, int start, int rows, OnnxModel inner, string source, InferRequest original, CancellationToken cancellationToken)
     {
         var geometry = batch.Geometry;
@@ -249,7 +253,7 @@ public sealed partial class ImageClassificationPipeline : PipelineModel
                 $"pipeline model '{Name}' does not fit its inner model '{InnerModel}': its output '{source}' is {scores.DataType.ToProtocolName()} {TensorShape.Format(scores.Shape)}, not FP32 [{rows}, classes]");
         }
 
-        return MemoryMarshal.Cast<byte, float>(scores.FixedData).ToArray();
+        return (MemoryMarshal.Cast<byte, float>(scores.FixedData).ToArray(), result.Timings);
     }
 
     private static void Softmax(Span<float> row)

@@ -149,23 +149,23 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
         }
 
         var chunk = inner.Signature.MaxBatchSize > 0 ? inner.Signature.MaxBatchSize : texts.Count;
-        var parts = new List<Task<float[]>>();
+        var parts = new List<Task<(float[] Pooled, RunTimings Timings)>>();
         for (var start = 0; start < ids.Length; start += chunk)
         {
             parts.Add(EmbedChunkAsync(ids.AsMemory(start, Math.Min(chunk, ids.Length - start)), inner, priority, timeoutMicroseconds, cancellationToken));
         }
 
         var pooled = await Task.WhenAll(parts);
-        var dimensions = pooled[0].Length / Math.Min(chunk, ids.Length);
+        var dimensions = pooled[0].Pooled.Length / Math.Min(chunk, ids.Length);
         var vectors = new float[texts.Count * dimensions];
         var offset = 0;
-        foreach (var part in pooled)
+        foreach (var (part, _) in pooled)
         {
             part.CopyTo(vectors, offset);
             offset += part.Length;
         }
 
-        return new TextEmbeddings(vectors, texts.Count, dimensions, tokens);
+        return new TextEmbeddings(vectors, texts.Count, dimensions, tokens) { Timings = RunTimings.Sum(pooled.Select(part => part.Timings)) };
     }
 
     /// <summary>The V2 answer: <c>embedding</c>, as the request asked for it (JSON or binary).</summary>
@@ -177,7 +177,7 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
         var buffer = TensorBuffer.CopyOf(bytes);
 #pragma warning restore CA2000
         var output = new InferOutput(EmbeddingOutput, TensorDataType.Fp32, [embeddings.Count, embeddings.Dimensions], binary, null, buffer);
-        return new InferResult(NoValues.Instance, [output]);
+        return new InferResult(NoValues.Instance, [output]) { Timings = embeddings.Timings, ExecutedBatchSize = embeddings.Count };
     }
 
     private static string Decode(ReadOnlySpan<byte> element, int index)
@@ -192,7 +192,7 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
         }
     }
 
-    private async Task<float[]> EmbedChunkAsync(
+    private async Task<(float[] Pooled, RunTimings Timings)> EmbedChunkAsync(
         ReadOnlyMemory<IReadOnlyList<int>> ids, OnnxModel inner, long priority, long timeoutMicroseconds, CancellationToken cancellationToken)
     {
         var rows = ids.Length;
@@ -219,7 +219,7 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
                 $"pipeline model '{Name}': output '{_source}' of '{InnerModel}' is {states.DataType.ToProtocolName()} {TensorShape.Format(states.Shape)}, not FP32 [{rows},{length},hidden]");
         }
 
-        return Pool(MemoryMarshal.Cast<byte, float>(states.FixedData), ids.Span, (int)states.Shape[1], (int)states.Shape[2]);
+        return (Pool(MemoryMarshal.Cast<byte, float>(states.FixedData), ids.Span, (int)states.Shape[1], (int)states.Shape[2]), result.Timings);
     }
 
     /// <summary>Mean over the real tokens of each row (the padding is masked out), then L2 norm when configured.</summary>

@@ -81,6 +81,40 @@ public sealed class EmbeddingsTests(MiniLMApplication app) : IClassFixture<MiniL
     private static readonly string[] Words = ["river", "quietly", "carries", "ancient", "stones", "toward", "the", "sea"];
 
     [Fact]
+    public async Task Stats_Pipeline_CountsTheOpenAIRouteAndTheV2Route()
+    {
+        using var http = await app.CreateReadyClientAsync();
+        var before = await PipelineStatsAsync(http);
+
+        using (var openAI = await http.PostAsync("/v1/embeddings", new StringContent(
+            JsonSerializer.Serialize(new { model = MiniLMApplication.Pipeline, input = new[] { "one", "two" } }), Encoding.UTF8, "application/json")))
+        {
+            openAI.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var v2Body = $$"""{"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["three"]}]}""";
+        using (var v2 = await http.PostAsync($"/v2/models/{MiniLMApplication.Pipeline}/infer", new StringContent(v2Body, Encoding.UTF8, "application/json")))
+        {
+            v2.StatusCode.Should().Be(HttpStatusCode.OK, await v2.Content.ReadAsStringAsync());
+        }
+
+        var after = await PipelineStatsAsync(http);
+        after.GetProperty("name").GetString().Should().Be(MiniLMApplication.Pipeline);
+        (after.GetProperty("inference_count").GetInt64() - before.GetProperty("inference_count").GetInt64()).Should().Be(3, "two texts, then one");
+        (Success(after) - Success(before)).Should().Be(2, "two requests");
+        (after.GetProperty("inference_stats").GetProperty("compute_infer").GetProperty("ns").GetInt64()
+            - before.GetProperty("inference_stats").GetProperty("compute_infer").GetProperty("ns").GetInt64()).Should().BePositive();
+    }
+
+    private static long Success(JsonElement stats) => stats.GetProperty("inference_stats").GetProperty("success").GetProperty("count").GetInt64();
+
+    private static async Task<JsonElement> PipelineStatsAsync(HttpClient http)
+    {
+        using var stats = JsonDocument.Parse(await http.GetStringAsync($"/v2/models/{MiniLMApplication.Pipeline}/stats"));
+        return stats.RootElement.GetProperty("model_stats").EnumerateArray().Should().ContainSingle().Which.Clone();
+    }
+
+    [Fact]
     public async Task Post_Base64_IsTheFloat32Bytes()
     {
         using var client = await app.CreateReadyClientAsync();

@@ -267,6 +267,59 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
     }
 
     [Fact]
+    public async Task Stats_Digits_CountsItsOwnRequestsUnderTheInnerVersion()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        var before = await DigitsStatsAsync(client);
+
+        for (var digit = 0; digit < 3; digit++)
+        {
+            (await ClassifyRawAsync(client, Sample(digit), "image/png"))[0].Index.Should().Be(digit);
+        }
+
+        var after = await DigitsStatsAsync(client);
+        after.GetProperty("name").GetString().Should().Be(Digits);
+        after.GetProperty("version").GetString().Should().Be("1", "a pipeline's versions are its inner model's (cnn 1)");
+        Count(after, "inference_count").Should().Be(Count(before, "inference_count") + 3);
+        Count(after.GetProperty("inference_stats").GetProperty("success"), "count").Should().Be(Count(before.GetProperty("inference_stats").GetProperty("success"), "count") + 3);
+        Count(after.GetProperty("inference_stats").GetProperty("compute_infer"), "ns").Should().BeGreaterThan(
+            Count(before.GetProperty("inference_stats").GetProperty("compute_infer"), "ns"), "the inner model's run time is the pipeline's compute time");
+        using var all = JsonDocument.Parse(await client.GetStringAsync(new Uri("/v2/models/stats", UriKind.Relative)));
+        all.RootElement.GetProperty("model_stats").EnumerateArray().Select(m => m.GetProperty("name").GetString()).Should().Contain(Digits);
+    }
+
+    [Fact]
+    public async Task Config_Digits_DescribesThePipelinesOwnTensors()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var config = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/v2/models/{Digits}/config", UriKind.Relative)));
+        using var metadata = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/v2/models/{Digits}", UriKind.Relative)));
+        var root = config.RootElement;
+
+        root.GetProperty("name").GetString().Should().Be(Digits);
+        root.GetProperty("platform").GetString().Should().Be("maas_pipeline");
+        root.GetProperty("parameters").GetProperty("pipeline.inner_model").GetProperty("string_value").GetString().Should().Be("cnn");
+        var batched = root.GetProperty("max_batch_size").GetInt32() > 0;
+        foreach (var (section, tensors) in new[] { ("input", "inputs"), ("output", "outputs") })
+        {
+            var configured = root.GetProperty(section)[0];
+            var described = metadata.RootElement.GetProperty(tensors)[0];
+            configured.GetProperty("name").GetString().Should().Be(described.GetProperty("name").GetString());
+            configured.GetProperty("data_type").GetString().Should().Be("TYPE_STRING");
+            var dims = configured.GetProperty("dims").EnumerateArray().Select(d => d.GetInt64());
+            (batched ? dims.Prepend(-1) : dims).Should().Equal(described.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+        }
+    }
+
+    private static async Task<JsonElement> DigitsStatsAsync(HttpClient client)
+    {
+        using var stats = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/v2/models/{Digits}/stats", UriKind.Relative)));
+        return stats.RootElement.GetProperty("model_stats").EnumerateArray().Should().ContainSingle().Which.Clone();
+    }
+
+    private static long Count(JsonElement element, string name) => element.GetProperty(name).GetInt64();
+
+    [Fact]
     public async Task Metadata_Digits_ShowsImageInAndClassificationOut()
     {
         using var client = await app.CreateReadyClientAsync();

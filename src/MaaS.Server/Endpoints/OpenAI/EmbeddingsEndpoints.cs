@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using MaaS.Core;
 using MaaS.Core.Pipelines;
 using MaaS.Core.Registry;
 using MaaS.Server.Hosting;
+using MaaS.Server.Hosting.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace MaaS.Server.Endpoints.OpenAI;
@@ -22,8 +24,9 @@ internal static class EmbeddingsEndpoints
             .RequireInferenceLimits();
 
     private static async Task EmbedAsync(
-        HttpContext context, PipelineCatalog pipelines, LoadedModelCache cache, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+        HttpContext context, PipelineCatalog pipelines, LoadedModelCache cache, InferenceStatistics statistics, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
         var request = EmbeddingsRequest.Parse(body.Span);
         if (!pipelines.TryGet(request.Model, out var found) || found is not TextEmbeddingPipeline pipeline)
@@ -36,14 +39,26 @@ internal static class EmbeddingsEndpoints
         context.SetServedModel(pipeline.Name);
         using var lease = await cache.AcquireAsync(pipeline.InnerModel, null, null, cancellationToken);
         context.SetServedVersion(lease.VersionNumber);
-        var embeddings = await pipeline.EmbedAsync(request.Input, lease.Model, 0, 0, cancellationToken);
-        context.Response.ContentType = "application/json";
-        await using (var json = new Utf8JsonWriter(context.Response.BodyWriter, MaaSJsonContext.WriterOptions))
-        {
-            Write(json, embeddings, pipeline.Name, request.Base64);
-        }
 
-        await context.Response.BodyWriter.FlushAsync(cancellationToken);
+        // Counted in the pipeline model's statistics, as its V2 route is (the request read and parsed is the decode).
+        var tracker = new InferenceTracker(statistics, pipeline.Name, lease.VersionNumber, started);
+        tracker.Decoded();
+        try
+        {
+            var embeddings = await pipeline.EmbedAsync(request.Input, lease.Model, 0, 0, cancellationToken);
+            context.Response.ContentType = "application/json";
+            await using (var json = new Utf8JsonWriter(context.Response.BodyWriter, MaaSJsonContext.WriterOptions))
+            {
+                Write(json, embeddings, pipeline.Name, request.Base64);
+            }
+
+            await context.Response.BodyWriter.FlushAsync(cancellationToken);
+            tracker.Succeeded(embeddings.Count, embeddings.Timings, embeddings.Count);
+        }
+        catch (Exception ex) when (tracker.Failed(ex))
+        {
+            throw;
+        }
     }
 
     private static void Write(Utf8JsonWriter json, TextEmbeddings embeddings, string model, bool base64)

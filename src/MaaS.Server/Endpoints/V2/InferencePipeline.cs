@@ -93,12 +93,24 @@ internal sealed class InferencePipeline(
         RefuseRawImage(exchange, pipeline.Name);
         var (number, inner) = cache.Resolve(pipeline.InnerModel, version, label);
         context?.SetServedVersion(number);
-        using var request = Decode(exchange, pipeline.SignatureFor(inner), pipeline.Name, number);
-        var texts = pipeline.ReadTexts(request);
-        using var lease = await cache.AcquireAsync(pipeline.InnerModel, version, label, cancellationToken);
-        var embeddings = await pipeline.EmbedAsync(texts, lease.Model, request.Priority, request.TimeoutMicroseconds, cancellationToken);
-        using var result = TextEmbeddingPipeline.ToResult(embeddings, request);
-        await exchange.WriteAsync(result, request, pipeline.Name, lease.VersionNumber, cancellationToken);
+        var signature = pipeline.SignatureFor(inner);
+        var tracker = statistics.Start(pipeline.Name, number);
+        try
+        {
+            using var request = Decode(exchange, signature, pipeline.Name, number);
+            tracker.Decoded();
+            var texts = pipeline.ReadTexts(request);
+            using var lease = await cache.AcquireAsync(pipeline.InnerModel, version, label, cancellationToken);
+            tracker.Version = lease.VersionNumber;
+            var embeddings = await pipeline.EmbedAsync(texts, lease.Model, request.Priority, request.TimeoutMicroseconds, cancellationToken);
+            using var result = TextEmbeddingPipeline.ToResult(embeddings, request);
+            await exchange.WriteAsync(result, request, pipeline.Name, lease.VersionNumber, cancellationToken);
+            tracker.Succeeded(request, result, signature);
+        }
+        catch (Exception ex) when (tracker.Failed(ex))
+        {
+            throw;
+        }
     }
 
     private async Task RunImageAsync<TExchange>(
@@ -107,11 +119,23 @@ internal sealed class InferencePipeline(
     {
         var (number, inner) = cache.Resolve(pipeline.InnerModel, version, label);
         context?.SetServedVersion(number);
-        using var request = Decode(exchange, pipeline.SignatureFor(inner), pipeline.Name, number);
-        using var images = await pipeline.PrepareAsync(request, inner, cancellationToken);
-        using var lease = await cache.AcquireAsync(pipeline.InnerModel, version, label, cancellationToken);
-        using var result = await pipeline.ClassifyAsync(images, lease.Model, request, cancellationToken);
-        await exchange.WriteAsync(result, request, pipeline.Name, lease.VersionNumber, cancellationToken);
+        var signature = pipeline.SignatureFor(inner);
+        var tracker = statistics.Start(pipeline.Name, number);
+        try
+        {
+            using var request = Decode(exchange, signature, pipeline.Name, number);
+            using var images = await pipeline.PrepareAsync(request, inner, cancellationToken);
+            tracker.Decoded();
+            using var lease = await cache.AcquireAsync(pipeline.InnerModel, version, label, cancellationToken);
+            tracker.Version = lease.VersionNumber;
+            using var result = await pipeline.ClassifyAsync(images, lease.Model, request, cancellationToken);
+            await exchange.WriteAsync(result, request, pipeline.Name, lease.VersionNumber, cancellationToken);
+            tracker.Succeeded(request, result, signature);
+        }
+        catch (Exception ex) when (tracker.Failed(ex))
+        {
+            throw;
+        }
     }
 
     private static void RefuseRawImage<TExchange>(TExchange exchange, string modelName)

@@ -14,6 +14,9 @@ internal static class ModelConfigJson
 {
     public const string Platform = "onnxruntime_onnx";
 
+    /// <summary>The platform a pipeline model's config names (not one Triton has: no Triton backend runs it).</summary>
+    public const string PipelinePlatform = "maas_pipeline";
+
     /// <summary>The effective config; <c>instances</c> (what the version runs) fills the default instance_group when the config has none.</summary>
     public static JsonObject Build(ModelDirectory model, ModelSignature signature, int instances)
     {
@@ -50,6 +53,23 @@ internal static class ModelConfigJson
 
         return json;
     }
+
+    /// <summary>
+    /// A pipeline model's config as Triton's readers expect one (perf_analyzer and tritonclient read <c>/config</c>
+    /// before they send): its own inputs and outputs, the batch size its inner model takes, platform
+    /// <c>maas_pipeline</c>, and the inner model in <c>parameters</c>; the pipeline's steps are in its config.json.
+    /// </summary>
+    public static JsonObject BuildPipeline(ModelDirectory model, PipelineConfig pipeline, ModelSignature signature) => new()
+    {
+        ["name"] = model.Name,
+        ["platform"] = PipelinePlatform,
+        ["backend"] = "maas",
+        ["max_batch_size"] = signature.MaxBatchSize,
+        ["input"] = Tensors(signature.Inputs, isInput: true),
+        ["output"] = Tensors(signature.Outputs, isInput: false),
+        ["version_policy"] = new JsonObject { ["latest"] = new JsonObject { ["num_versions"] = 1 } },
+        ["parameters"] = new JsonObject { ["pipeline.inner_model"] = new JsonObject { ["string_value"] = pipeline.InnerModel } },
+    };
 
     private static JsonArray Tensors(IReadOnlyList<TensorSpec> specs, bool isInput)
     {

@@ -79,6 +79,13 @@ internal static class ModelMetadataEndpoints
     internal static async Task<JsonObject> ConfigAsync(
         string modelName, ModelVersionRoute modelVersion, ModelRegistry registry, LoadedModelCache cache, CancellationToken cancellationToken)
     {
+        if (PipelineOf(registry, modelName) is { InnerModel: { } innerName } pipeline)
+        {
+            // The route's version addresses the inner model's, as inference on the pipeline does.
+            using var inner = await modelVersion.AcquireAsync(cache, innerName, cancellationToken);
+            return ModelConfigJson.BuildPipeline(registry.GetModel(modelName).Directory, pipeline, PipelineCatalog.SignatureFor(pipeline, inner.Model.Signature));
+        }
+
         using var lease = await modelVersion.AcquireAsync(cache, modelName, cancellationToken);
         var model = registry.GetModel(modelName);
         return ModelConfigJson.Build(model.Directory, lease.Model.Signature, lease.Model.InstanceCount);

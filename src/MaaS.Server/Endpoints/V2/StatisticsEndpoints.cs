@@ -40,7 +40,7 @@ internal static class StatisticsEndpoints
     {
         if (modelName is null)
         {
-            return Response(registry.Models.SelectMany(model => model.ReadyVersions.Select(version => (model.Name, version.Number))), statistics);
+            return Response(registry.Models.SelectMany(model => ServingVersions(registry, model).Select(number => (model.Name, number))), statistics);
         }
 
         // Triton answers an unknown model here with INVALID_ARG (400), not 404.
@@ -49,15 +49,23 @@ internal static class StatisticsEndpoints
             throw ServingException.Invalid($"requested model '{modelName}' is not available");
         }
 
-        var version = modelVersion?.Resolve(registry, modelName);
-        if (version is not null && !model.Versions.ContainsKey(version.Value))
+        // A pipeline model's versions are its inner model's, which its routes address (docs/pipelines.md).
+        var versionsOf = model.Directory.Config?.Pipeline is { InnerModel: { } innerName } && registry.TryGetModel(innerName, out var inner) ? inner : model;
+        var version = modelVersion?.Resolve(registry, versionsOf.Name);
+        if (version is not null && !versionsOf.Versions.ContainsKey(version.Value))
         {
             throw ServingException.Invalid($"requested model '{modelName}' version {version} is not available");
         }
 
-        var versions = version is null ? model.ReadyVersions.Select(v => v.Number) : [version.Value];
+        var versions = version is null ? ServingVersions(registry, model) : [version.Value];
         return Response(versions.Select(number => (modelName, number)), statistics);
     }
+
+    /// <summary>The versions that can serve: a pipeline model's are its inner model's.</summary>
+    private static IEnumerable<long> ServingVersions(ModelRegistry registry, RegisteredModel model) =>
+        model.Directory.Config?.Pipeline is { } pipeline
+            ? pipeline.InnerModel is { } innerName && registry.TryGetModel(innerName, out var inner) ? inner.ReadyVersions.Select(v => v.Number) : []
+            : model.ReadyVersions.Select(v => v.Number);
 
     private static JsonObject Response(IEnumerable<(string Model, long Version)> versions, InferenceStatistics statistics)
     {

@@ -56,15 +56,17 @@ internal sealed class InferenceTracker(InferenceStatistics statistics, string mo
 
     public void Decoded() => _decoded = Stopwatch.GetTimestamp();
 
-    public void Succeeded(InferRequest request, InferResult result, ModelSignature signature)
+    public void Succeeded(InferRequest request, InferResult result, ModelSignature signature) =>
+        Succeeded(signature.RowsOf(request), result.Timings, result.CountsExecution ? result.ExecutedBatchSize : 0);
+
+    /// <summary>A request of <paramref name="rows"/> rows whose runs took <paramref name="run"/> (a route without an InferRequest: /v1/embeddings).</summary>
+    public void Succeeded(long rows, RunTimings run, long executedBatchSize)
     {
         var now = Stopwatch.GetTimestamp();
         var decode = Stopwatch.GetElapsedTime(started, _decoded == 0 ? started : _decoded);
-        var run = result.Timings;
         var encode = Stopwatch.GetElapsedTime(started, now) - decode - run.Queue - run.ComputeInput - run.ComputeInfer - run.ComputeOutput;
         statistics.For(modelName, Version).RecordSuccess(
-            signature.RowsOf(request), result.CountsExecution ? result.ExecutedBatchSize : 0, Stopwatch.GetElapsedTime(started, now), run, decode,
-            encode < TimeSpan.Zero ? TimeSpan.Zero : encode, statistics.NowMs);
+            rows, executedBatchSize, Stopwatch.GetElapsedTime(started, now), run, decode, encode < TimeSpan.Zero ? TimeSpan.Zero : encode, statistics.NowMs);
     }
 
     /// <summary>For an exception filter: records the failure and returns false, so the exception goes on unhandled here.</summary>
