@@ -80,7 +80,7 @@ public sealed partial class ImageClassificationPipeline : PipelineModel
 
     /// <summary>
     /// Reads and decodes the images of a decoded V2 request for <paramref name="inner"/>: 400 for none, too many, or
-    /// one that is not a PNG or JPEG image (nor base64 of one); 413 for one over the byte or pixel bound. Several images
+    /// one that is not an image of a decoded format (nor base64 of one); 413 for one over the byte or pixel bound. Several images
     /// decode in parallel on the thread pool; a single one decodes here, as moving it would only add a thread hop.
     /// </summary>
     public async Task<ImageBatch> PrepareAsync(InferRequest request, ModelSignature inner, CancellationToken cancellationToken) =>
@@ -187,11 +187,11 @@ public sealed partial class ImageClassificationPipeline : PipelineModel
         return images.Count == 0 ? throw CountError(0) : images;
     }
 
-    /// <summary>The image bytes of an element: PNG or JPEG as they are, anything else read as base64 (a <c>data:</c> URL's prefix skipped).</summary>
+    /// <summary>The image bytes of an element: an image (<see cref="ImageFormats"/>) as it is, anything else read as base64 (a <c>data:</c> URL's prefix skipped).</summary>
     private ReadOnlyMemory<byte> Encoded(ReadOnlyMemory<byte> element, int index)
     {
         var bytes = element.Span;
-        if (!bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) && !bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
+        if (!ImageFormats.LooksLikeImage(bytes))
         {
             if (bytes.StartsWith("data:"u8) && bytes.IndexOf((byte)',') is var comma and >= 0)
             {
@@ -210,14 +210,14 @@ public sealed partial class ImageClassificationPipeline : PipelineModel
             if (Base64.DecodeFromUtf8(bytes, decoded, out _, out var written) != System.Buffers.OperationStatus.Done)
             {
                 throw ServingException.Invalid(
-                    $"input '{ImageInput}' element {index} is neither a PNG or JPEG image nor the base64 of one");
+                    $"input '{ImageInput}' element {index} is neither a {ImageFormats.Names} image nor the base64 of one");
             }
 
             element = decoded.AsMemory(0, written);
         }
 
         return element.Length > _image.MaxBytes ? throw TooLarge(index, element.Length)
-            : element.IsEmpty ? throw ServingException.Invalid($"input '{ImageInput}' element {index} is empty; expected a PNG or JPEG image")
+            : element.IsEmpty ? throw ServingException.Invalid($"input '{ImageInput}' element {index} is empty; expected a {ImageFormats.Names} image")
             : element;
     }
 

@@ -7,7 +7,7 @@ using SkiaSharp;
 namespace MaaS.Core.Pipelines;
 
 /// <summary>
-/// The image step: PNG or JPEG bytes → RGBA pixels (SkiaSharp) → the inner model's height and width (stretched, or
+/// The image step: PNG, JPEG, WebP or BMP bytes → RGBA pixels (SkiaSharp) → the inner model's height and width (stretched, or
 /// scaled to cover and cropped in the middle) → gray, RGB or BGR channels → <c>(v · scale − mean) / std</c>, written
 /// as FP32 in NCHW or NHWC order. Immutable; images decode in parallel.
 /// </summary>
@@ -142,13 +142,13 @@ internal sealed class ImageStep(string pipelineName, string innerModel, ImageSte
     private SKCodec Open(SKData data, int index)
     {
         var codec = SKCodec.Create(data)
-            ?? throw ServingException.Invalid($"input '{ImageClassificationPipeline.ImageInput}' element {index} is not a PNG or JPEG image");
+            ?? throw ServingException.Invalid($"input '{ImageClassificationPipeline.ImageInput}' element {index} is not a {ImageFormats.Names} image");
         var format = codec.EncodedFormat;
         var info = codec.Info;
-        if (format is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
+        if (!ImageFormats.IsDecoded(format))
         {
             codec.Dispose();
-            throw ServingException.Invalid($"input '{ImageClassificationPipeline.ImageInput}' element {index} is a {format} image; expected PNG or JPEG");
+            throw ServingException.Invalid($"input '{ImageClassificationPipeline.ImageInput}' element {index} is a {format} image; expected {ImageFormats.Names}");
         }
 
         if ((long)info.Width * info.Height > MaxPixels)

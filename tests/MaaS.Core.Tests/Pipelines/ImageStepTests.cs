@@ -118,7 +118,7 @@ public sealed class ImageStepTests
 
         var act = () => Pipeline(new ImageStepConfig()).PrepareAsync(request, Inner(3, 2, 2), CancellationToken.None);
 
-        await act.Should().ThrowAsync<ServingException>().WithMessage("*element 2 is a Gif image; expected PNG or JPEG*");
+        await act.Should().ThrowAsync<ServingException>().WithMessage("*element 2 is a Gif image; expected PNG, JPEG, WebP or BMP*");
     }
 
     [Theory]
@@ -130,7 +130,7 @@ public sealed class ImageStepTests
 
         var act = () => Pipeline(new ImageStepConfig()).PrepareAsync(request, Inner(3, 2, 2), CancellationToken.None);
 
-        await act.Should().ThrowAsync<ServingException>().WithMessage("*element 0 is empty; expected a PNG or JPEG image*");
+        await act.Should().ThrowAsync<ServingException>().WithMessage("*element 0 is empty; expected a PNG, JPEG, WebP or BMP image*");
     }
 
     [Fact]

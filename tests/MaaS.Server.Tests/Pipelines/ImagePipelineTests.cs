@@ -112,6 +112,72 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
         classes[0].Index.Should().Be(3);
     }
 
+    [Fact]
+    public async Task Infer_WebpAndBmp_AreClassifiedLikeThePng()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        for (var digit = 0; digit < 10; digit += 3)
+        {
+            using var bitmap = SKBitmap.Decode(Sample(digit));
+            using var webp = bitmap.Encode(SKEncodedImageFormat.Webp, 100);
+            var png = await ClassifyRawAsync(client, Sample(digit), "image/png");
+
+            var fromWebp = await ClassifyRawAsync(client, webp.ToArray(), "image/webp");
+            var fromBmp = await ClassifyRawAsync(client, Bmp(bitmap), "image/bmp");
+
+            fromWebp[0].Index.Should().Be(digit);
+            fromWebp[0].Score.Should().BeApproximately(png[0].Score, 1e-4, "WebP at quality 100 is lossless");
+            fromBmp.Should().Equal(png, "a BMP holds the same pixels");
+        }
+    }
+
+    [Fact]
+    public async Task Infer_Base64Bmp_IsTakenAsAnImageOnlyWithItsHeader()
+    {
+        using var client = await app.CreateReadyClientAsync();
+        using var bitmap = SKBitmap.Decode(Sample(4));
+        var body = new JsonObject
+        {
+            ["inputs"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "image", ["datatype"] = "BYTES", ["shape"] = new JsonArray(1), ["data"] = new JsonArray(Convert.ToBase64String(Bmp(bitmap))),
+            }),
+        };
+
+        using var response = await client.PostAsync(V2Requests.InferUri(Digits), new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Parse(document.RootElement.GetProperty("outputs")[0].GetProperty("data")[0].GetString()!).Index.Should().Be(4);
+    }
+
+    /// <summary>A 24-bit BMP (BITMAPINFOHEADER, rows bottom-up, padded to 4 bytes) of the bitmap's colours.</summary>
+    private static byte[] Bmp(SKBitmap bitmap)
+    {
+        var (w, h) = (bitmap.Width, bitmap.Height);
+        var rowBytes = ((w * 3) + 3) / 4 * 4;
+        var bmp = new byte[54 + (rowBytes * h)];
+        "BM"u8.CopyTo(bmp);
+        BitConverter.TryWriteBytes(bmp.AsSpan(2), bmp.Length);
+        BitConverter.TryWriteBytes(bmp.AsSpan(10), 54);
+        BitConverter.TryWriteBytes(bmp.AsSpan(14), 40);
+        BitConverter.TryWriteBytes(bmp.AsSpan(18), w);
+        BitConverter.TryWriteBytes(bmp.AsSpan(22), h);
+        BitConverter.TryWriteBytes(bmp.AsSpan(26), (short)1);
+        BitConverter.TryWriteBytes(bmp.AsSpan(28), (short)24);
+        for (var y = 0; y < h; y++)
+        {
+            var row = 54 + ((h - 1 - y) * rowBytes);
+            for (var x = 0; x < w; x++)
+            {
+                var color = bitmap.GetPixel(x, y);
+                (bmp[row + (x * 3)], bmp[row + (x * 3) + 1], bmp[row + (x * 3) + 2]) = (color.Blue, color.Green, color.Red);
+            }
+        }
+
+        return bmp;
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
@@ -203,8 +269,8 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
     }
 
     [Theory]
-    [InlineData("not an image at all", "element 0 is neither a PNG or JPEG image nor the base64 of one")]
-    [InlineData("aGVsbG8gd29ybGQ=", "element 0 is not a PNG or JPEG image")]
+    [InlineData("not an image at all", "element 0 is neither a PNG, JPEG, WebP or BMP image nor the base64 of one")]
+    [InlineData("aGVsbG8gd29ybGQ=", "element 0 is not a PNG, JPEG, WebP or BMP image")]
     public async Task Infer_NotAnImage_Returns400WithTheReason(string body, string reason)
     {
         using var client = await app.CreateReadyClientAsync();
@@ -238,7 +304,7 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
         using var response = await client.PostAsync(V2Requests.InferUri(Digits), content);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await ErrorAsync(response)).Should().Contain("image/png or image/jpeg");
+        (await ErrorAsync(response)).Should().Contain("image/png, image/jpeg, image/webp or image/bmp");
     }
 
     [Theory]

@@ -8,7 +8,7 @@ internal interface IInferExchange
     /// <summary>Decodes and validates the request for <paramref name="signature"/>; may be called twice when the version changes under it.</summary>
     InferRequest Decode(ModelSignature signature);
 
-    /// <summary>The request is a raw image body (Content-Type image/png or image/jpeg): only an image pipeline model takes one.</summary>
+    /// <summary>The request is a raw image body (Content-Type image/png, image/jpeg, image/webp or image/bmp): only an image pipeline model takes one.</summary>
     bool IsRawImage => false;
 
     /// <summary>Writes (or builds) the answer while the outputs are alive; <paramref name="modelName"/> is the model the client addressed.</summary>

@@ -144,7 +144,7 @@ internal sealed class InferencePipeline(
         if (exchange.IsRawImage)
         {
             throw ServingException.Invalid(
-                $"model '{modelName}' is not an image pipeline model: a raw image body (Content-Type image/png or image/jpeg) is the image input of one (docs/pipelines.md); send this model V2 JSON or binary tensors");
+                $"model '{modelName}' is not an image pipeline model: a raw image body (Content-Type image/png, image/jpeg, image/webp or image/bmp) is the image input of one (docs/pipelines.md); send this model V2 JSON or binary tensors");
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using MaaS.Core;
 using MaaS.Core.Inference;
+using MaaS.Core.Pipelines;
 using MaaS.Server.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -20,7 +21,7 @@ internal static class InferenceV2Endpoints
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapPost(prefix + "/infer", InferAsync)
-                .WithSummary("Run inference: JSON tensors, or a JSON header followed by binary tensors (Inference-Header-Content-Length). No Content-Type needed; image/png or image/jpeg for an image pipeline model's raw image.")
+                .WithSummary("Run inference: JSON tensors, or a JSON header followed by binary tensors (Inference-Header-Content-Length). No Content-Type needed; image/png, image/jpeg, image/webp or image/bmp for an image pipeline model's raw image.")
                 .WithMetadata(new RequestBodyDocumentation(typeof(InferRequestDocument)))
                 .Produces<InferResponseDocument>(StatusCodes.Status200OK, "application/json", "application/octet-stream")
                 .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
@@ -59,7 +60,7 @@ internal static class InferenceV2Endpoints
             new(WriteResponseAsync(response, result, request.Id, modelName, version, cancellationToken));
     }
 
-    /// <summary>True for a raw image body (image/png or image/jpeg); 400 for another image type or with a JSON header.</summary>
+    /// <summary>True for a raw image body (<see cref="ImageFormats.MediaTypeNames"/>); 400 for another image type or with a JSON header.</summary>
     private static bool IsImage(HttpRequest request)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
@@ -68,9 +69,9 @@ internal static class InferenceV2Endpoints
             return false;
         }
 
-        if (!type.MediaType.Equals("image/png", StringComparison.OrdinalIgnoreCase) && !type.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase))
+        if (!ImageFormats.IsSupportedMediaType(type.MediaType.ToString()))
         {
-            throw ServingException.Invalid($"Content-Type {type.MediaType} is not supported: a raw image body is image/png or image/jpeg");
+            throw ServingException.Invalid($"Content-Type {type.MediaType} is not supported: a raw image body is {ImageFormats.MediaTypeNames}");
         }
 
         return request.Headers.ContainsKey(HeaderLengthHeader)

@@ -5,7 +5,7 @@ using MaaS.Core.Tensors;
 namespace MaaS.Server.Endpoints.V2;
 
 /// <summary>
-/// A raw image body (Content-Type image/png or image/jpeg, docs/pipelines.md): the single element of an image pipeline
+/// A raw image body (Content-Type image/png, image/jpeg, image/webp or image/bmp, docs/pipelines.md): the single element of an image pipeline
 /// model's BYTES input; its outputs come back as JSON.
 /// </summary>
 internal static class RawImageRequest
