@@ -133,7 +133,7 @@ public sealed class TextPipelineExplainTests(TinyTextPipelineApplication app) : 
     }
 
     [Fact]
-    public async Task Explain_TextPipeline_CountsInTheInnerModelsExplainStatistics()
+    public async Task Explain_TextPipeline_CountsInThePipelinesOwnExplainStatistics()
     {
         using var client = await app.CreateReadyClientAsync();
         var before = await ExplainStatsAsync(client);
@@ -143,11 +143,12 @@ public sealed class TextPipelineExplainTests(TinyTextPipelineApplication app) : 
         var after = await ExplainStatsAsync(client);
         after.Success.Should().Be(before.Success + 1);
         after.Evaluations.Should().Be(before.Evaluations + 7);
+        (await ExplainStatsAsync(client, TinyTextPipelineApplication.Inner)).Success.Should().Be(0, "the inner model was not explained itself");
     }
 
-    private static async Task<(long Success, long Evaluations)> ExplainStatsAsync(HttpClient client)
+    private static async Task<(long Success, long Evaluations)> ExplainStatsAsync(HttpClient client, string model = TinyTextPipelineApplication.Pipeline)
     {
-        using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/v2/models/{TinyTextPipelineApplication.Inner}/stats", UriKind.Relative)));
+        using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/v2/models/{model}/stats", UriKind.Relative)));
         var explain = document.RootElement.GetProperty("model_stats")[0].GetProperty("explain_stats");
         return (explain.GetProperty("success").GetProperty("count").GetInt64(), explain.GetProperty("evaluation_count").GetInt64());
     }

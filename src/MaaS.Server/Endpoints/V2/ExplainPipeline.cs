@@ -52,7 +52,7 @@ internal sealed class ExplainPipeline(
     {
         var (number, signature) = cache.Resolve(runName, version, label);
         context.SetServedVersion(number);
-        var tracker = statistics.StartExplain(runName, number);
+        var tracker = statistics.StartExplain(modelName, number); // a pipeline's explanations are its own, as its inferences are
         InferRequest? request = null;
         try
         {
