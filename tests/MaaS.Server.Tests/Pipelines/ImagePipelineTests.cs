@@ -253,6 +253,29 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
     }
 
     [Fact]
+    public async Task Infer_PipelineBesideConfigPbtxt_InMaasJson_ServesAsTheBundledOne()
+    {
+        // A Triton repository: the pipeline section goes to maas.json, the server's additions beside config.pbtxt,
+        // which stays a file Triton reads (its ModelConfig has no pipeline field).
+        var pipeline = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Models, Digits, "config.json")))!["pipeline"]!.DeepClone();
+        using var repository = new TempRepository()
+            .CopyModel(RepositoryPaths.Models, "cnn")
+            .WriteFile($"{Digits}/config.pbtxt", $"name: \"{Digits}\"\n")
+            .WriteFile($"{Digits}/maas.json", new JsonObject { ["pipeline"] = pipeline }.ToJsonString())
+            .WriteFile($"{Digits}/labels.txt", await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.Models, Digits, "labels.txt")));
+        await using var triton = new RepositoryApplication(repository.Path);
+        using var tritonClient = await triton.CreateReadyClientAsync();
+        using var bundled = await app.CreateReadyClientAsync();
+
+        for (var digit = 0; digit < 10; digit += 3)
+        {
+            var classes = await ClassifyRawAsync(tritonClient, Sample(digit), "image/png");
+            classes.Should().Equal(await ClassifyRawAsync(bundled, Sample(digit), "image/png"));
+            classes[0].Index.Should().Be(digit);
+        }
+    }
+
+    [Fact]
     public async Task Infer_JsonBase64Element_IsClassified()
     {
         using var client = await app.CreateReadyClientAsync();
