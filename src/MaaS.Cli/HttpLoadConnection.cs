@@ -24,6 +24,7 @@ internal sealed class HttpLoadConnection(Uri address, ReadOnlyMemory<byte> reque
     private byte[] _buffer = new byte[8192];
     private int _start;
     private int _end;
+    private long _answerBytes;
     private Stream? _stream;
 
     /// <summary>The request's bytes: request line, headers (Host, Content-Length, the API key, the content's) and body.</summary>
@@ -50,9 +51,13 @@ internal sealed class HttpLoadConnection(Uri address, ReadOnlyMemory<byte> reque
         return [.. headBytes, .. body];
     }
 
-    /// <summary>Sends the request once and reads the whole answer; a non-2xx answer throws.</summary>
+    /// <summary>
+    /// Sends the request once and reads the whole answer; a non-2xx answer throws. A kept connection the server closed
+    /// while idle (nothing of an answer read) is opened again once, as HttpClient does.
+    /// </summary>
     public async Task SendAsync(CancellationToken cancellationToken)
     {
+        var reused = _stream is not null;
         var stream = _stream ??= await ConnectAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -70,7 +75,14 @@ internal sealed class HttpLoadConnection(Uri address, ReadOnlyMemory<byte> reque
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException or System.Security.Authentication.AuthenticationException)
         {
+            var nothingRead = _answerBytes == 0;
             await CloseAsync().ConfigureAwait(false);
+            if (reused && nothingRead && e is IOException or SocketException)
+            {
+                await SendAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             throw new MaaSException(null, $"the connection to {address.Authority} failed: {e.Message}", e);
         }
     }
@@ -128,6 +140,7 @@ internal sealed class HttpLoadConnection(Uri address, ReadOnlyMemory<byte> reque
     /// <summary>The status, whether the connection stays open, and an error answer's body (null for a 2xx).</summary>
     private async Task<(int Status, bool KeepAlive, string? ErrorBody)> ReadAnswerAsync(Stream stream, CancellationToken cancellationToken)
     {
+        _answerBytes = _end - _start;
         while (true)
         {
             var headerLength = await ReadHeadAsync(stream, cancellationToken).ConfigureAwait(false);
@@ -298,6 +311,7 @@ internal sealed class HttpLoadConnection(Uri address, ReadOnlyMemory<byte> reque
                 }
 
                 _end = read;
+                _answerBytes += read;
             }
 
             var take = (int)Math.Min(count, _end - _start);
@@ -328,5 +342,6 @@ internal sealed class HttpLoadConnection(Uri address, ReadOnlyMemory<byte> reque
 
         var read = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
         _end += read == 0 ? throw new IOException("the server closed the connection before its answer ended") : read;
+        _answerBytes += read;
     }
 }

@@ -7,6 +7,7 @@ using MaaS.Cli;
 using MaaS.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
 namespace MaaS.Client.Tests;
@@ -51,6 +52,17 @@ public sealed class HttpLoadConnectionTests : IAsyncLifetime
         _app.MapPost("/close", (HttpContext context) =>
         {
             context.Response.Headers.Connection = "close";
+            return Results.Text("bye");
+        });
+        // Answers in full, keep-alive, then drops the connection (as a server closing an idle one does).
+        _app.MapPost("/drop-after", (HttpContext context) =>
+        {
+            context.Response.OnCompleted(() =>
+            {
+                // After the answer went out without "Connection: close": Kestrel closes the connection gracefully.
+                context.Features.Get<IConnectionLifetimeNotificationFeature>()!.RequestClose();
+                return Task.CompletedTask;
+            });
             return Results.Text("bye");
         });
         _app.MapPost("/key", (HttpContext context) =>
@@ -99,6 +111,19 @@ public sealed class HttpLoadConnectionTests : IAsyncLifetime
         }
 
         ConnectionsTo("/close").Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Send_AfterTheServerDroppedTheKeptConnection_SendsAgainOnANewOne()
+    {
+        await using var connection = await CreateAsync("/drop-after", "{}");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await connection.SendAsync(CancellationToken.None);
+        }
+
+        ConnectionsTo("/drop-after").Should().Be(3, "each dropped connection was replaced, and the request sent again on the new one");
     }
 
     [Fact]
