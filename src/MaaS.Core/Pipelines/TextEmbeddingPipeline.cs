@@ -55,7 +55,7 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
         var lowerCase = config.Text.LowerCase ?? true;
         try
         {
-            var tokenizer = BertTokenizer.Create(vocab, new BertOptions { LowerCaseBeforeTokenization = lowerCase, RemoveNonSpacingMarks = lowerCase });
+            var tokenizer = BertTokenizer.Create(vocab, new BertOptions { LowerCaseBeforeTokenization = lowerCase, RemoveNonSpacingMarks = lowerCase, PreTokenizer = BertPreTokenizer.Instance });
             return new TextEmbeddingPipeline(name, config, tokenizer);
         }
         catch (IOException ex)
@@ -105,7 +105,8 @@ public sealed partial class TextEmbeddingPipeline : PipelineModel
     /// <remarks>
     /// An uncased BERT strips accents after decomposing (NFD), as the reference BasicTokenizer does; the tokenizer's
     /// own option leaves them, so "café" would become [UNK] instead of "cafe". Emoji and other characters beyond the
-    /// BMP become [UNK] as in BERT (<see cref="SupplementaryCharacters"/>).
+    /// BMP become [UNK] as in BERT (<see cref="SupplementaryCharacters"/>), and symbols stay in their words
+    /// (<see cref="BertPreTokenizer"/>).
     /// </remarks>
     public IReadOnlyList<int> Tokenize(string text) =>
         _tokenizer.EncodeToIds(SupplementaryCharacters.Replace(_lowerCase ? StripAccents(text) : text), _maxLength, addSpecialTokens: true, out _, out _);

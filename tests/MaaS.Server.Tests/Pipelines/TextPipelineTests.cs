@@ -85,11 +85,36 @@ public sealed class TextPipelineTests(MiniLMApplication app) : IClassFixture<Min
 
         ids.Select(id => (long)id).Should().Equal(tokenizer.Encode([text])[0].Item1, "the package's tokenizer agrees on emoji between spaces");
         ids.Count(id => id == 100).Should().Be(2, "the vocabulary has no emoji: each is [UNK]");
-        // Symbols of the BMP are another matter: Microsoft.ML.Tokenizers drops them, '♥' (id 1625) as well (docs/pipelines.md).
-        pipeline.Tokenize("I ♥ tea").Should().Equal(pipeline.Tokenize("I tea"));
         pipeline.Tokenize("pizza🍕").Should().Equal([101, 100, 102], "WordPiece makes a word with a piece it cannot match [UNK] as a whole");
         // A family emoji is three emoji joined by U+200D, a format character BERT drops: one word, one [UNK].
         pipeline.Tokenize("👨\u200D👩\u200D👧 family").Should().Equal([101, 100, pipeline.Tokenize("family")[1], 102]);
+    }
+
+    [Theory]
+    [InlineData("I ♥ tea")]
+    [InlineData("It is 25°C outside.")]
+    [InlineData("a → b © 2024 acme_corp")]
+    [InlineData("x ≤ y ± z, ¥100 ½ ☺")]
+    public void Tokenize_SymbolCharacters_KeptInTheirWordsAsByBert(string text)
+    {
+        var tokenizer = new MiniLMTokenizer();
+
+        var ids = Pipeline().Tokenize(text);
+
+        ids.Select(id => (long)id).Should().Equal(tokenizer.Encode([text])[0].Item1, "the package's tokenizer keeps symbols as BERT does");
+    }
+
+    [Fact]
+    public void Tokenize_SymbolStartingAWord_IsItsPieceThenTheRest()
+    {
+        // BERT's WordPiece on "€5": the vocabulary has no "€5", so the longest first piece "€", then "##5". The
+        // package's tokenizer answers [UNK] here (as for accented words); the ids are read from the vocabulary.
+        var vocabulary = File.ReadLines(Path.Combine(RepositoryPaths.Models, MiniLMApplication.Pipeline, "vocab.txt"))
+            .Select((token, id) => (token, id)).ToDictionary(pair => pair.token, pair => pair.id);
+        vocabulary.Should().NotContainKey("€5");
+
+        Pipeline().Tokenize("it costs €5.").Should().Equal(
+            new[] { "[CLS]", "it", "costs", "€", "##5", ".", "[SEP]" }.Select(token => vocabulary[token]));
     }
 
     [Fact]
