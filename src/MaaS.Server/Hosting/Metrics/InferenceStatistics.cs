@@ -21,7 +21,15 @@ internal sealed class InferenceStatistics
 
         // A version that leaves the registry (deleted, replaced on disk) takes its statistics with it, as a model
         // reloaded in Triton starts from zero; evictions and unloads keep theirs.
-        registry.VersionRemoved += (model, version) => _versions.TryRemove((model, version), out _);
+        // A pipeline model's entries are kept under its inner model's versions, and go with them.
+        registry.VersionRemoved += (model, version) =>
+        {
+            _versions.TryRemove((model, version), out _);
+            foreach (var pipeline in registry.Models.Where(m => m.Directory.Config?.Pipeline?.InnerModel == model))
+            {
+                _versions.TryRemove((pipeline.Name, version), out _);
+            }
+        };
     }
 
     /// <summary>The version's statistics (zeros when it never served).</summary>
