@@ -52,6 +52,32 @@ public sealed class GrpcImagePipelineTests(GrpcApplication app)
         ImagePipelineTests.Parse(Elements(response.RawOutputContents[0].ToByteArray())[0]).Label.Should().Be("0");
     }
 
+    [Fact]
+    public async Task ModelConfigAndStatistics_Digits_AreThePipelinesOwn()
+    {
+        var client = await app.CreateReadyGrpcClientAsync();
+        var before = (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "digits" })).ModelStats.Single();
+
+        var config = (await client.ModelConfigAsync(new ModelConfigRequest { Name = "digits" })).Config;
+        var request = new ModelInferRequest { ModelName = "digits" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "image", Datatype = "BYTES", Contents = new InferTensorContents() };
+        input.Shape.Add(1);
+        input.Contents.BytesContents.Add(ByteString.CopyFrom(Sample(2)));
+        request.Inputs.Add(input);
+        await client.ModelInferAsync(request);
+        var after = (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "digits" })).ModelStats.Single();
+
+        config.Name.Should().Be("digits");
+        config.Platform.Should().Be("maas_pipeline");
+        config.Input.Single().Name.Should().Be("image");
+        config.Input.Single().DataType.Should().Be(DataType.TypeString);
+        config.Output.Single().Name.Should().Be("classification");
+        config.Parameters["pipeline.inner_model"].StringValue.Should().Be("cnn");
+        (after.Name, after.Version).Should().Be(("digits", "1"));
+        after.InferenceCount.Should().Be(before.InferenceCount + 1);
+        after.InferenceStats.Success.Count.Should().Be(before.InferenceStats.Success.Count + 1);
+    }
+
     private static List<string> Elements(byte[] serialized)
     {
         var elements = new List<string>();
