@@ -76,7 +76,6 @@ internal static class BenchCommand
             }
         }
 
-
         if (context.Json)
         {
             var document = JsonSerializer.Serialize(rows.Select(r => new Dictionary<string, double>

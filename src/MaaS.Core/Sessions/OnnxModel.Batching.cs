@@ -116,18 +116,16 @@ public sealed partial class OnnxModel
     {
         if (batch[0].Request.PadsSequences && first.Shape.Length >= 2)
         {
-            var longest = 0L;
+            long shortest = long.MaxValue, longest = 0;
             foreach (var entry in batch)
             {
-                longest = Math.Max(longest, entry.Request.FindInput(first.Name, index)!.Shape[1]);
+                var tokens = entry.Request.FindInput(first.Name, index)!.Shape[1];
+                (shortest, longest) = (Math.Min(shortest, tokens), Math.Max(longest, tokens));
             }
 
-            foreach (var entry in batch)
+            if (shortest != longest)
             {
-                if (entry.Request.FindInput(first.Name, index)!.Shape[1] != longest)
-                {
-                    return ConcatenatePadded(first, index, batch, rows, longest);
-                }
+                return ConcatenatePadded(first, index, batch, rows, longest);
             }
         }
 

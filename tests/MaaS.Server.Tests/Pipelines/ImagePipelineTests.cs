@@ -375,6 +375,8 @@ public sealed class ImagePipelineTests(MaaSApplication app) : IClassFixture<MaaS
             Count(before.GetProperty("inference_stats").GetProperty("compute_infer"), "ns"), "the inner model's run time is the pipeline's compute time");
         using var all = JsonDocument.Parse(await client.GetStringAsync(new Uri("/v2/models/stats", UriKind.Relative)));
         all.RootElement.GetProperty("model_stats").EnumerateArray().Select(m => m.GetProperty("name").GetString()).Should().Contain(Digits);
+        var metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        metrics.Should().Contain($"nv_inference_request_success{{model=\"{Digits}\",version=\"1\"}} {Count(after.GetProperty("inference_stats").GetProperty("success"), "count")}\n");
     }
 
     [Fact]

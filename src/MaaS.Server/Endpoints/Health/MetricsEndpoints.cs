@@ -26,7 +26,10 @@ internal static class MetricsEndpoints
     {
         var text = new StringBuilder();
         // One consistent view of the registry for the whole scrape, however it changes meanwhile.
-        var versions = registry.Models.SelectMany(model => model.Versions.Values.Where(v => v.IsRoutable).Select(v => (Model: model.Name, Version: v))).ToList();
+        // A pipeline model's series are under its inner model's versions, as in its statistics.
+        var versions = registry.Models
+            .SelectMany(model => (InferenceStatistics.VersionSource(registry, model)?.ReadyVersions ?? []).Select(v => (Model: model.Name, Version: v)))
+            .ToList();
         WriteInferenceSeries(text, versions, statistics);
         WriteHistograms(text, versions, statistics);
         WriteCache(text, registry, cache, provider);

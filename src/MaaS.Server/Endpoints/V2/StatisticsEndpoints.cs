@@ -50,7 +50,7 @@ internal static class StatisticsEndpoints
         }
 
         // A pipeline model's versions are its inner model's, which its routes address (docs/pipelines.md).
-        var versionsOf = model.Directory.Config?.Pipeline is { InnerModel: { } innerName } && registry.TryGetModel(innerName, out var inner) ? inner : model;
+        var versionsOf = InferenceStatistics.VersionSource(registry, model) ?? model;
         var version = modelVersion?.Resolve(registry, versionsOf.Name);
         if (version is not null && !versionsOf.Versions.ContainsKey(version.Value))
         {
@@ -61,11 +61,8 @@ internal static class StatisticsEndpoints
         return Response(versions.Select(number => (modelName, number)), statistics);
     }
 
-    /// <summary>The versions that can serve: a pipeline model's are its inner model's.</summary>
     private static IEnumerable<long> ServingVersions(ModelRegistry registry, RegisteredModel model) =>
-        model.Directory.Config?.Pipeline is { } pipeline
-            ? pipeline.InnerModel is { } innerName && registry.TryGetModel(innerName, out var inner) ? inner.ReadyVersions.Select(v => v.Number) : []
-            : model.ReadyVersions.Select(v => v.Number);
+        InferenceStatistics.VersionSource(registry, model)?.ReadyVersions.Select(v => v.Number) ?? [];
 
     private static JsonObject Response(IEnumerable<(string Model, long Version)> versions, InferenceStatistics statistics)
     {

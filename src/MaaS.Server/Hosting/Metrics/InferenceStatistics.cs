@@ -32,6 +32,15 @@ internal sealed class InferenceStatistics
         };
     }
 
+    /// <summary>
+    /// The model whose versions <paramref name="model"/>'s statistics are kept under: its own, or for a pipeline model
+    /// its inner model's, which its routes address (null while that inner model is missing).
+    /// </summary>
+    public static RegisteredModel? VersionSource(ModelRegistry registry, RegisteredModel model) =>
+        model.Directory.Config?.Pipeline is not { } pipeline ? model
+        : pipeline.InnerModel is { } inner && registry.TryGetModel(inner, out var found) ? found
+        : null;
+
     /// <summary>The version's statistics (zeros when it never served).</summary>
     public VersionStatistics For(string model, long version) => _versions.GetOrAdd((model, version), static _ => new VersionStatistics());
 
