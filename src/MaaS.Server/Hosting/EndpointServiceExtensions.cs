@@ -31,11 +31,15 @@ internal static class EndpointServiceExtensions
 
     public static WebApplication UseMaaSSwagger(this WebApplication app)
     {
-        app.UseSwagger();
-        app.UseSwaggerUI(options =>
+        // Only requests under /swagger pass through Swashbuckle's middlewares (each resolves services per request).
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase), swagger =>
         {
-            options.DocumentTitle = "MaaS API";
-            options.SwaggerEndpoint("/swagger/v1/swagger.json", "MaaS v1");
+            swagger.UseSwagger();
+            swagger.UseSwaggerUI(options =>
+            {
+                options.DocumentTitle = "MaaS API";
+                options.SwaggerEndpoint("/swagger/v1/swagger.json", "MaaS v1");
+            });
         });
         return app;
     }

@@ -24,17 +24,23 @@ internal static class ErrorHandling
     public static WebApplication UseMaaSErrorHandling(this WebApplication app)
     {
         app.UseMiddleware<ErrorHandlingMiddleware>();
-
-        // Routing leaves 404 (no route) and 405 (wrong method) without a body: give them the error shape too.
-        // A gRPC call to no route is a method this server does not have (or gRPC is off): UNIMPLEMENTED, as gRPC servers answer.
-        app.UseStatusCodePages(context => Endpoints.Grpc.GrpcStatusCodes.IsGrpc(context.HttpContext)
-            ? Endpoints.Grpc.GrpcStatusCodes.WriteAsync(
-                context.HttpContext, Grpc.Core.StatusCode.Unimplemented, $"no such gRPC method here: {context.HttpContext.Request.Path} (is MaaS:Grpc:Port 0?)")
-            : WriteAsync(
-                context.HttpContext, context.HttpContext.Response.StatusCode,
-                ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
         return app;
     }
+
+    /// <summary>
+    /// Routing leaves 404 (no route) and 405 (wrong method) without a body: they get the error shape too, as any other
+    /// error status that arrives with no body. A gRPC call to no route is a method this server does not have (or gRPC
+    /// is off): UNIMPLEMENTED, as gRPC servers answer. (ASP.NET Core's status code pages did this before, at the cost of
+    /// a middleware and a feature on every request.)
+    /// </summary>
+    public static Task WriteEmptyErrorAsync(HttpContext context) => Endpoints.Grpc.GrpcStatusCodes.IsGrpc(context)
+        ? Endpoints.Grpc.GrpcStatusCodes.WriteAsync(
+            context, Grpc.Core.StatusCode.Unimplemented, $"no such gRPC method here: {context.Request.Path} (is MaaS:Grpc:Port 0?)")
+        : WriteAsync(context, context.Response.StatusCode, ReasonPhrases.GetReasonPhrase(context.Response.StatusCode));
+
+    /// <summary>An error status with nothing written and nothing said about a body.</summary>
+    public static bool IsEmptyError(HttpResponse response) =>
+        response is { HasStarted: false, StatusCode: >= 400 and <= 599, ContentLength: null } && string.IsNullOrEmpty(response.ContentType);
 
     /// <summary>Writes the error body; <paramref name="retryAfterSeconds"/> above 0 adds Retry-After (an overloaded server's 503).</summary>
     public static Task WriteAsync(HttpContext context, int statusCode, string message, int retryAfterSeconds = 0)

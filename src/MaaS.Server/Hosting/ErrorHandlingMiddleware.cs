@@ -11,6 +11,10 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Infe
         try
         {
             await next(context);
+            if (ErrorHandling.IsEmptyError(context.Response))
+            {
+                await ErrorHandling.WriteEmptyErrorAsync(context);
+            }
         }
         catch (ServingException ex) when (ex.InnerException is TimeoutException && !context.Response.HasStarted)
         {

@@ -34,7 +34,6 @@ internal static class HostingExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<ShutdownCoordinator>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ShutdownCoordinator>());
-        builder.Services.AddSingleton<DrainingFilter>();
         builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ShutdownOptions>>((host, shutdown) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DelaySeconds + shutdown.Value.TimeoutSeconds));
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()

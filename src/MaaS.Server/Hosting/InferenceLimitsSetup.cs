@@ -26,6 +26,7 @@ internal static class InferenceLimitsSetup
     /// </summary>
     public static WebApplication UseMaaSInferenceLimits(this WebApplication app)
     {
+        app.UseMiddleware<DrainingMiddleware>();   // a draining server refuses before a request takes a slot
         app.UseRateLimiter();
         return app;
     }

@@ -5,6 +5,7 @@ using Serilog;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 
 namespace MaaS.Server.Hosting;
 
@@ -27,32 +28,43 @@ internal static class LoggingExtensions
             {
                 var options = Configured(builder.Configuration);
                 logger.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
-                logger.WriteTo.Async(
-                    sinks =>
-                    {
-                        if (options.Json)
-                        {
-                            sinks.Console(new RenderedCompactJsonFormatter());
-                        }
-                        else
-                        {
-                            sinks.Console(outputTemplate: TextTemplate, formatProvider: CultureInfo.InvariantCulture);
-                        }
-
-                        // Sinks registered as services (as Serilog's ReadFrom.Services takes them) share the buffer.
-                        foreach (var sink in services.GetServices<ILogEventSink>())
-                        {
-                            sinks.Sink(sink);
-                        }
-                    },
-                    options.BufferSize,
-                    blockWhenFull: false,
-                    monitor: services.GetRequiredService<LogBufferMonitor>());
+                logger.WriteTo.Sink(Writer(services, options));
             },
             preserveStaticLogger: true);
         CachingLoggerFactory.Decorate(builder.Services);
         return builder;
     }
+
+    // The console first, then sinks registered as services (as Serilog's ReadFrom.Services takes them), all behind the
+    // one bounded buffer.
+#pragma warning disable CA2000 // the sinks are the writer's, disposed with it when the host's logger is
+    private static BackgroundLogWriter Writer(IServiceProvider services, LoggingOptions options)
+    {
+        ILogEventSink console;
+        Action flush;
+        if (Console.IsOutputRedirected)
+        {
+            var stdout = new StdoutLogSink(options.Json
+                ? new RenderedCompactJsonFormatter()
+                : new MessageTemplateTextFormatter(TextTemplate, CultureInfo.InvariantCulture));
+            console = stdout;
+            flush = stdout.Flush;
+        }
+        else
+        {
+            // A terminal: Serilog's console sink, with its colours. The host's logger has filtered by level already.
+            var configuration = new LoggerConfiguration().MinimumLevel.Verbose();
+            console = options.Json
+                ? configuration.WriteTo.Console(new RenderedCompactJsonFormatter()).CreateLogger()
+                : configuration.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: CultureInfo.InvariantCulture).CreateLogger();
+            flush = static () => { };
+        }
+
+        var writer = new BackgroundLogWriter([console, .. services.GetServices<ILogEventSink>()], flush, options.BufferSize);
+        services.GetRequiredService<LogBufferMonitor>().Attach(writer);
+        return writer;
+    }
+#pragma warning restore CA2000
 
     // The logger exists before options are validated at start; with a bad value it logs with the default, long enough
     // to report the OptionsValidationException that stops the process.

@@ -15,7 +15,7 @@ namespace MaaS.Benchmarks.Baselines;
 /// response the server gave for that request, recorded beforehand, without inference. <c>POST /NAME</c> answers
 /// the bytes of <c>DIR/NAME</c>: as application/json, or, when <c>DIR/NAME.header-length</c> holds the JSON
 /// header's length, as application/octet-stream with Inference-Header-Content-Length (the binary tensor extension).
-/// JSON goes out chunked and binary with a Content-Length, as the server frames them. <c>GET /</c> answers 200 once listening.
+/// Both go out with a Content-Length, as the server frames them. <c>GET /</c> answers 200 once listening.
 /// </summary>
 internal static class BareKestrelEndpoint
 {
@@ -49,12 +49,13 @@ internal static class BareKestrelEndpoint
         {
             response.ContentType = "application/octet-stream";
             response.Headers["Inference-Header-Content-Length"] = headerLength;
-            response.ContentLength = canned.Body.Length;
         }
         else
         {
             response.ContentType = "application/json";
         }
+
+        response.ContentLength = canned.Body.Length;
 
         await response.BodyWriter.WriteAsync(canned.Body, cancellationToken);
     }

@@ -12,7 +12,7 @@ internal static class PredictV1Endpoints
 {
     public static RouteGroupBuilder MapPredictV1(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1/models").WithTags("KServe V1").RequireInferenceKey(routes).AddEndpointFilter<DrainingFilter>();
+        var group = routes.MapGroup("/v1/models").WithTags("KServe V1").RequireInferenceKey(routes).RefuseWhileDraining();
         group.MapGet("", ListModels).WithSummary("Names of the models that can serve.");
         group.MapGet("/{modelName}", GetModel).WithSummary("Whether the model can serve.").Produces<ErrorResponse>(StatusCodes.Status404NotFound);
         group.MapPost("/{modelName}:predict", PredictAsync)

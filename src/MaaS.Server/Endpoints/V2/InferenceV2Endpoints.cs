@@ -17,7 +17,7 @@ internal static class InferenceV2Endpoints
 
     public static RouteGroupBuilder MapInferenceV2(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Inference (V2)").RequireInferenceKey(routes).AddEndpointFilter<DrainingFilter>();
+        var group = routes.MapGroup("/v2/models/{modelName}").WithTags("Inference (V2)").RequireInferenceKey(routes).RefuseWhileDraining();
         foreach (var prefix in ModelVersionRoute.Prefixes)
         {
             group.MapPost(prefix + "/infer", InferAsync)
@@ -100,12 +100,17 @@ internal static class InferenceV2Endpoints
     {
         if (!InferResponseWriter.HasBinaryOutputs(result))
         {
-            response.ContentType = "application/json";
-            await using (var json = new Utf8JsonWriter(response.BodyWriter, MaaSJsonContext.WriterOptions))
+            // Written whole into a pooled buffer first (the response pipe would hold it all until the flush anyway), so
+            // the answer carries a Content-Length and goes out in one write, not chunked with a second write to end it.
+            using var body = new PooledBufferWriter(1024);
+            await using (var json = new Utf8JsonWriter(body, MaaSJsonContext.WriterOptions))
             {
                 InferResponseWriter.WriteJson(json, result, id, modelName, version);
             }
 
+            response.ContentType = "application/json";
+            response.ContentLength = body.WrittenCount;
+            response.BodyWriter.Write(body.WrittenSpan);
             await response.BodyWriter.FlushAsync(cancellationToken);
             return;
         }
