@@ -60,12 +60,16 @@ internal static partial class AuthExtensions
 
     public static WebApplication UseMaaSAuth(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<ApiKeyStore>().Enabled)
+        if (app.Services.GetRequiredService<ApiKeyStore>().Enabled)
         {
+            app.UseAuthentication();
+        }
+        else
+        {
+            // Nobody to authenticate: the middleware would still look for schemes and set a feature on every request.
             Log.NoKeys(app.Logger);
         }
 
-        app.UseAuthentication();
         app.UseAuthorization();
         return app;
     }
