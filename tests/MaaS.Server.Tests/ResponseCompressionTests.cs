@@ -60,6 +60,25 @@ public sealed class ResponseCompressionTests(MaaSApplication app)
         response.Content.Headers.ContentEncoding.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task Infer_JsonAnswer_CarriesItsContentLength()
+    {
+        // Written whole before it is sent: a Content-Length, not chunks (one write to the socket, and the request log's
+        // "out" size).
+        using var client = await app.CreateReadyClientAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, V2Requests.InferUri("mlp")) { Content = V2Requests.Json(V2Requests.JsonBody(ReferenceCase.Bundled("mlp", 1))) };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        // As the server sent it (ContentLength would compute one from a buffered body).
+        response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var sent).Should().BeTrue("the server states the length");
+        response.Headers.TransferEncodingChunked.Should().NotBe(true);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        sent.ToString().Should().Be(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        JsonDocument.Parse(body).RootElement.GetProperty("model_name").GetString().Should().Be("mlp");
+    }
+
     private static byte[] Decompress(byte[] body, string encoding)
     {
         using var input = new MemoryStream(body);

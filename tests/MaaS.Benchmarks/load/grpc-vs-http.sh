@@ -21,6 +21,13 @@
 #   WARMUP=<seconds>   untimed window per protocol, at the highest concurrency, before each model (default 3).
 #   PORT=<port>        the server's HTTP port; gRPC takes the next one (default 18700).
 #   CHANNELS=<n>       gRPC channels (HTTP/2 connections) the gRPC client spreads its calls over (default 1).
+#   CLIENT=h2load      drive both protocols with nghttp2's h2load (Debian's nghttp2-client) instead of the .NET client:
+#                      a C load generator, so that the client's own HTTP/2 and gRPC stack (the .NET one costs more CPU per
+#                      call than its HTTP/1.1 client, on the cores the server shares) does not weigh on one protocol.
+#                      HTTP/1.1 with a connection per caller (--h1 -c C -m 1); gRPC over one HTTP/2 connection with C
+#                      streams (-c 1 -m C), as one tritonclient channel. Latencies from h2load's per-request log; gRPC
+#                      answers come as HTTP 200 whatever their grpc-status, so failed calls are read from the server's
+#                      statistics after each model.
 # The server inherits the environment, so its settings can be varied per run, e.g.
 #   MaaS__Sessions__InstanceCount=1 grpc-vs-http.sh /tmp/maas-release
 set -euo pipefail
@@ -51,9 +58,15 @@ fail() { echo "grpc-vs-http.sh: $*" >&2; exit 1; }
 
 # The client runs with the server's GC (ASP.NET Core projects default to server GC; a console app does not).
 export DOTNET_gcServer=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-log "publishing tests/MaaS.Benchmarks"
-dotnet publish "$root/tests/MaaS.Benchmarks" -c Release -o "$work/bench" >"$work/publish.log" 2>&1 || { tail -20 "$work/publish.log"; fail "publish failed"; }
-bench=("dotnet" "$work/bench/MaaS.Benchmarks.dll")
+client="${CLIENT:-dotnet}"
+case "$client" in
+    dotnet)
+        log "publishing tests/MaaS.Benchmarks"
+        dotnet publish "$root/tests/MaaS.Benchmarks" -c Release -o "$work/bench" >"$work/publish.log" 2>&1 || { tail -20 "$work/publish.log"; fail "publish failed"; }
+        bench=("dotnet" "$work/bench/MaaS.Benchmarks.dll") ;;
+    h2load) command -v h2load >/dev/null || fail "CLIENT=h2load needs h2load (apt-get install nghttp2-client)" ;;
+    *) fail "CLIENT must be dotnet or h2load, not '$client'" ;;
+esac
 
 # ---------------------------------------------------------------------------------------------------- repository, bodies
 repo="$work/repository"
@@ -83,6 +96,26 @@ def write_binary(name, inputs, outputs):
         f.write(text + b"".join(packed))
     with open(f"{out}/{name}.bin.header-length", "w") as f:
         f.write(str(len(text)))
+    # The same call as a gRPC message (for CLIENT=h2load): ModelInferRequest with model_name (1), inputs (5: name 1,
+    # datatype 2, shape 3), outputs (6: name 1) and raw_input_contents (7), after gRPC's 5-byte frame prefix.
+    message = field(1, name.encode())
+    for (n, s, t, _), p in zip(inputs, packed):
+        message += field(5, field(1, n.encode()) + field(2, t.encode()) + field(3, b"".join(varint(d) for d in s)))
+    message += b"".join(field(6, field(1, o.encode())) for o in outputs)
+    message += b"".join(field(7, p) for p in packed)
+    with open(f"{out}/{name}.grpc", "wb") as f:
+        f.write(b"\x00" + struct.pack(">I", len(message)) + message)
+
+def varint(n):
+    out = b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([low])
+        out += bytes([low | 0x80])
+
+def field(number, payload):  # a length-delimited field
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
 
 write_binary("mlp", [("input", [1, 4], "FP32", [5.1, 3.5, 1.4, 0.2])], ["logits"])
 ids = [(i * 7) % 100 for i in range(32)]
@@ -143,6 +176,7 @@ stop_load() {  # protocol
 # ---------------------------------------------------------------------------------------------------- windows
 window() {  # protocol, concurrency, seconds; prints "rps p50_ms p99_ms errors"
     local line
+    if [ "$client" = h2load ]; then h2load_window "$@"; return; fi
     echo "$2 $3" >&"${load_in[$1]}"
     if ! read -r -t $((${3%.*} * 3 + 120)) line <&"${load_out[$1]}"; then
         tail -20 "$work/$1.log" >&2
@@ -150,6 +184,30 @@ window() {  # protocol, concurrency, seconds; prints "rps p50_ms p99_ms errors"
     fi
     awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%s %s %s %s\n", v["rps"], v["p50_ms"], v["p99_ms"], v["errors"] }' <<<"$line"
 }
+
+h2load_window() {  # protocol, concurrency, seconds
+    local args out
+    if [ "$1" = http ]; then
+        args=(--h1 -c "$2" -m 1 -H "Inference-Header-Content-Length: $(cat "$work/bodies/$model.bin.header-length")"
+              -d "$work/bodies/$model.bin" "$http_url/v2/models/$model/infer")
+    else
+        args=(-c 1 -m "$2" -H "content-type: application/grpc" -H "te: trailers" -d "$work/bodies/$model.grpc"
+              "$grpc_url/inference.GRPCInferenceService/ModelInfer")
+    fi
+    rm -f "$work/h2load.requests"   # h2load appends to its log
+    out=$(h2load -t 1 -D "$3" --log-file="$work/h2load.requests" "${args[@]}" 2>&1) || { echo "$out" >&2; fail "h2load failed"; }
+    # "finished in 5.00s, 34328.33 req/s, ..."; "requests: N total, N started, N done, N succeeded, N failed, ..."
+    # per request: start (us), status, duration (us)
+    local rps bad
+    rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
+    bad=$(awk '/^requests:/ { print $2 - $8 }' <<<"$out")
+    [ -n "$rps" ] || { echo "$out" >&2; fail "no result from h2load"; }
+    cut -f3 "$work/h2load.requests" | sort -n | awk -v rps="$rps" -v bad="$bad" '{ v[NR] = $1 }
+        END { printf "%s %.3f %.3f %s\n", rps, v[int(NR * 0.5) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000, bad }'
+}
+
+# Failed calls of a model so far, from the server's statistics (a failed gRPC call is still an HTTP 200).
+failed_calls() { curl -sf "$http_url/v2/models/$1/stats" | python3 -c 'import json, sys; print(sum(m["inference_stats"]["fail"]["count"] for m in json.load(sys.stdin)["model_stats"]))'; }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -191,17 +249,30 @@ highest=$(printf '%s\n' $concurrencies | sort -n | tail -1)
 for model in $models; do
     : >"$work/http.log"
     : >"$work/grpc.log"
-    start_load http "$model"
-    start_load grpc "$model"
+    if [ "$client" = dotnet ]; then
+        start_load http "$model"
+        start_load grpc "$model"
+    fi
+    failed_before=$(failed_calls "$model")
     log "warming up $model: $warmup s per protocol at c=$highest"
     for protocol in http grpc; do window "$protocol" "$highest" "$warmup" >/dev/null; done
     for c in $concurrencies; do
         measure "$model" "$c"
         row "$model" "$c"
     done
-    stop_load http
-    stop_load grpc
+    if [ "$client" = dotnet ]; then
+        stop_load http
+        stop_load grpc
+    fi
     grep -h "calls failed" "$work/http.log" "$work/grpc.log" >&2 || true
+    # h2load ends a window by closing its connections, which cancels the calls then in flight (the server counts them
+    # as failed): at most the window's concurrency per window. More than that is a real failure.
+    failed=$(($(failed_calls "$model") - failed_before))
+    in_flight=$(( (2 * highest + 2 * rounds * $(printf '%s\n' $concurrencies | awk '{ s += $1 } END { print s }')) ))
+    if [ "$client" = dotnet ] && [ "$failed" != 0 ] || [ "$failed" -gt "$in_flight" ]; then
+        fail "$model: $failed calls failed on the server"
+    fi
+    [ "$failed" = 0 ] || log "$model: $failed calls cancelled at the end of h2load's windows (at most $in_flight were in flight)"
 done
 
 kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
@@ -211,6 +282,6 @@ if grep -E '\[(WRN|ERR|FTL)\]' "$work/server.log" | grep -v 'No API keys configu
     head -20 "$work/server.warnings" >&2
 fi
 
-echo "# $(nproc) cores; ${seconds} s windows, ${rounds} rounds, medians; the same .NET client for both protocols;"
+echo "# $(nproc) cores; ${seconds} s windows, ${rounds} rounds, medians; the same client for both protocols ($client);"
 echo "# grpc/http: gRPC's req/s over HTTP's (V2 binary tensors)"
 cat "$table"

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using MaaS.Server.Hosting;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Parsing;
+
+namespace MaaS.Server.Tests.Hosting;
+
+/// <summary>The bounded log buffer in front of stdout: order, bounds, one flush per pass, draining at stop, failing sinks.</summary>
+public sealed class BackgroundLogWriterTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly MessageTemplate Template = new MessageTemplateParser().Parse("event {N}");
+
+    [Fact]
+    public void Events_AreWrittenInOrder_WithOneFlushPerPassNotPerEvent()
+    {
+        var sink = new RecordingSink();
+        var flushes = 0;
+        using var writer = new BackgroundLogWriter([sink], () => Interlocked.Increment(ref flushes), capacity: 1000);
+
+        for (var i = 0; i < 500; i++)
+        {
+            writer.Emit(Event(i));
+        }
+
+        WaitUntil(() => sink.Events.Count == 500);
+        sink.Numbers().Should().Equal(Enumerable.Range(0, 500), "one thread writes them in the order they were queued");
+        Volatile.Read(ref flushes).Should().BeInRange(1, 10, "500 events queued at once are written in a pass or a few, each flushed once");
+        writer.Queued.Should().Be(0);
+        writer.Dropped.Should().Be(0);
+    }
+
+    [Fact]
+    public void FullBuffer_DropsNewEventsAndCountsThem_AndWritesTheRestOnceStdoutMovesAgain()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        var sink = new RecordingSink(gate);
+        using var writer = new BackgroundLogWriter([sink], () => { }, capacity: 10);
+
+        writer.Emit(Event(0));
+        WaitUntil(() => sink.Entered == 1);   // the writer holds event 0, stalled as on a blocked stdout
+        for (var i = 1; i <= 15; i++)
+        {
+            writer.Emit(Event(i));
+        }
+
+        writer.Queued.Should().Be(10, "the buffer holds its capacity");
+        writer.Dropped.Should().Be(5, "15 events met 10 free places");
+
+        gate.Set();
+        WaitUntil(() => sink.Events.Count == 11);
+        sink.Numbers().Should().Equal(Enumerable.Range(0, 11), "the queued events are kept, the newest ones dropped");
+        writer.Dropped.Should().Be(5);
+    }
+
+    [Fact]
+    public void Dispose_WritesWhatIsStillQueued_AndDisposesTheTargets()
+    {
+        var sink = new RecordingSink();
+        var flushes = 0;
+        var writer = new BackgroundLogWriter([sink], () => flushes++, capacity: 1000);
+        for (var i = 0; i < 300; i++)
+        {
+            writer.Emit(Event(i));
+        }
+
+        writer.Dispose();
+
+        sink.Numbers().Should().Equal(Enumerable.Range(0, 300), "a stopping server's last lines reach stdout");
+        flushes.Should().BeGreaterThan(0);
+        sink.Disposed.Should().BeTrue();
+        writer.Invoking(w => w.Dispose()).Should().NotThrow("disposing twice is harmless");
+    }
+
+    [Fact]
+    public void FailingSink_NeitherStopsTheWriterNorTheOtherSinks()
+    {
+        var broken = new RecordingSink(fail: true);
+        var sink = new RecordingSink();
+        var flushes = 0;
+        using var writer = new BackgroundLogWriter([broken, sink], () => Interlocked.Increment(ref flushes), capacity: 100);
+
+        for (var i = 0; i < 3; i++)
+        {
+            writer.Emit(Event(i));
+        }
+
+        WaitUntil(() => sink.Events.Count == 3);
+        sink.Numbers().Should().Equal(0, 1, 2);
+        broken.Entered.Should().Be(3, "the failing sink is still offered every event");
+        WaitUntil(() => Volatile.Read(ref flushes) > 0);
+    }
+
+    private static LogEvent Event(int number) =>
+        new(DateTimeOffset.UnixEpoch, LogEventLevel.Information, null, Template, [new LogEventProperty("N", new ScalarValue(number))]);
+
+    private static void WaitUntil(Func<bool> condition)
+    {
+        var started = Stopwatch.StartNew();
+        while (!condition())
+        {
+            started.Elapsed.Should().BeLessThan(Patience, "the writer should have got there");
+            Thread.Sleep(5);
+        }
+    }
+
+    private sealed class RecordingSink(ManualResetEventSlim? gate = null, bool fail = false) : ILogEventSink, IDisposable
+    {
+        private int _entered;
+
+        public ConcurrentQueue<LogEvent> Events { get; } = new();
+
+        public int Entered => Volatile.Read(ref _entered);
+
+        public bool Disposed { get; private set; }
+
+        public void Emit(LogEvent logEvent)
+        {
+            Interlocked.Increment(ref _entered);
+            gate?.Wait();
+            if (fail)
+            {
+                throw new IOException("stdout is closed");
+            }
+
+            Events.Enqueue(logEvent);
+        }
+
+        public IEnumerable<int> Numbers() => Events.Select(e => (int)((ScalarValue)e.Properties["N"]).Value!);
+
+        public void Dispose() => Disposed = true;
+    }
+}
