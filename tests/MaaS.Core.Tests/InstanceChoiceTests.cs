@@ -75,31 +75,6 @@ public sealed class InstanceChoiceTests : IDisposable
         model.Choice.Note.Should().BeNull();
     }
 
-    [Theory]
-    [InlineData("""{"max_batch_size": 64, "dynamic_batching": {}}""", 8)]
-    [InlineData("""{"max_batch_size": 4, "dynamic_batching": {}}""", 4)]
-    [InlineData("""{"max_batch_size": 64, "dynamic_batching": {"preferred_batch_size": [4, 16]}}""", 16)]
-    public void Auto_DynamicBatching_TimesABatchAsTheQueueFormsThem(string config, int rows)
-    {
-        // Once it serves, such a model runs batches: one session with every thread may run them faster per row than
-        // several single-threaded ones even where it loses on single rows.
-        using var model = TestLoaders.Create(cpus: 2).Load(Mlp(config), 1);
-
-        model.Choice!.Timings.Should().HaveCount(2).And.OnlyContain(timing => timing.RunsPerSecond > 0);
-        model.Choice.Note.Should().Be($"timed on batches of {rows} rows (dynamic batching): rows per second");
-        model.Batching.Should().NotBeNull("the batch queue starts after the choice");
-    }
-
-    [Fact]
-    public void Auto_DynamicBatchingWithConfiguredWarmup_TimesTheConfiguredSample()
-    {
-        var config = """{"max_batch_size": 64, "dynamic_batching": {}, "model_warmup": [{"name": "ones", "batch_size": 2, "inputs": {"input": {"data_type": "TYPE_FP32", "dims": [4], "random_data": true}}}]}""";
-        using var model = TestLoaders.Create(cpus: 2).Load(Mlp(config), 1);
-
-        model.Choice!.Timings.Should().HaveCount(2);
-        model.Choice.Note.Should().BeNull();
-    }
-
     [Fact]
     public void ServerCount_SplitsTheCpusAmongTheInstances_AtLeastOneThreadEach()
     {

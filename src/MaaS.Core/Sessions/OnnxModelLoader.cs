@@ -43,8 +43,6 @@ internal sealed partial class OnnxModelLoader(
         var timings = new List<InstanceTiming>();
         OnnxModel? chosen = null;
         List<Warmup.Sample>? samples = null;
-        InferRequest? batchedSample = null;   // the timing sample of a model that batches dynamically
-        var timingRows = 0;                   // rows per timed run, once known
         try
         {
             foreach (var count in candidates)
@@ -70,20 +68,8 @@ internal sealed partial class OnnxModelLoader(
 
                     if (candidates.Count > 1)
                     {
-                        if (timingRows == 0)
-                        {
-                            (batchedSample, timingRows, var batchNote) = BatchedTimingSample(candidate, model);
-                            note = batchNote ?? note;
-                        }
-
-                        if (batchedSample is not null)
-                        {
-                            candidate.RunOnEveryInstance(batchedSample);   // its first batch, untimed, as warmup was for single rows
-                        }
-
                         var threads = settings.ThreadsPerInstance(count, cpu.Cpus);
-                        var runs = candidate.MeasureThroughput(batchedSample ?? timingSample!, ChoiceWindow, ChoiceMinRuns);
-                        timings.Add(new InstanceTiming(count, threads, Math.Round(runs * timingRows, 1)));
+                        timings.Add(new InstanceTiming(count, threads, Math.Round(candidate.MeasureThroughput(timingSample!, ChoiceWindow, ChoiceMinRuns), 1)));
                     }
 
                     if (chosen is null || timings[^1].RunsPerSecond > ChoiceMargin * timings.Single(t => t.Instances == chosen.InstanceCount).RunsPerSecond)
@@ -128,46 +114,6 @@ internal sealed partial class OnnxModelLoader(
             {
                 sample.Request.Dispose();
             }
-
-            batchedSample?.Dispose();
-        }
-    }
-
-    /// <summary>Rows of the sample that times a model with dynamic batching: a batch as its queue forms them under load.</summary>
-    internal const int TimingBatchRows = 8;
-
-    /// <summary>
-    /// A model with dynamic batching runs batches once it serves, and one session with every thread can run a batch
-    /// faster per row than several single-threaded ones (a convolution net measured 1,150 rows/s in batches of 8 on one
-    /// session of 2 threads against 830 in batches of 4 on two of 1), so its instance choice is timed on a batch: the
-    /// largest preferred size, else <see cref="TimingBatchRows"/> rows or max_batch_size if smaller, of the default
-    /// sample (zeros). Timings are then rows per second. Without batching, with the config's own warmup samples, or
-    /// when a batch of zeros fails, the first warmup sample is timed as it is (rows: 1).
-    /// </summary>
-    private static (InferRequest? Sample, int Rows, string? Note) BatchedTimingSample(OnnxModel candidate, ModelDirectory model)
-    {
-        var signature = candidate.Signature;
-        if (model.Config?.ModelWarmup is { Count: > 0 } || BatchingPolicy.From(model.Config, signature.MaxBatchSize) is not { } batching)
-        {
-            return (null, 1, null);
-        }
-
-        var rows = batching.PreferredBatchSizes.Count > 0 ? batching.PreferredBatchSizes[^1] : Math.Min(TimingBatchRows, batching.MaxRows);
-        if (rows <= 1)
-        {
-            return (null, 1, null);
-        }
-
-        var sample = Warmup.Default(signature, rows).Request;
-        try
-        {
-            candidate.RunOnEveryInstance(sample);
-            return (sample, rows, $"timed on batches of {rows} rows (dynamic batching): rows per second");
-        }
-        catch (Exception ex) when (ex is ServingException or OnnxRuntimeException)
-        {
-            sample.Dispose();
-            return (null, 1, $"timed on single rows: a batch of {rows} zeros failed ({ex.Message})");
         }
     }
 

@@ -46,14 +46,14 @@ internal static class Warmup
         return samples;
     }
 
-    /// <summary>One request of zeros (empty strings for BYTES), batch <paramref name="batch"/> (1 by default), every variable dim 1.</summary>
-    public static Sample Default(ModelSignature signature, int batch = 1)
+    /// <summary>One request of zeros (empty strings for BYTES), batch 1, every variable dim 1.</summary>
+    public static Sample Default(ModelSignature signature)
     {
         var request = new InferRequest();
         foreach (var spec in signature.Inputs)
         {
             var dims = spec.Dims.Select(dim => dim < 0 ? 1 : dim).ToArray();
-            var shape = signature.MaxBatchSize > 0 ? [batch, .. dims] : dims;
+            var shape = signature.MaxBatchSize > 0 ? [1, .. dims] : dims;
             request.Inputs.Add(Filled(spec, shape, random: false));
         }
 
