@@ -55,7 +55,7 @@ public sealed class GrpcLimitsTests
         var call = () => held.Client.ModelInferAsync(request, deadline: TimeProvider.System.GetUtcNow().UtcDateTime.AddMilliseconds(500)).ResponseAsync;
 
         var error = (await call.Should().ThrowAsync<RpcException>()).Which;
-        error.StatusCode.Should().Be(StatusCode.DeadlineExceeded, error.Status.Detail);
+        await GrpcDeadlineAssertions.EndedAtDeadlineAsync(error, held.Http, "ModelInfer");
         await WaitUntilAsync(() => held.Limits.Queued == 0, "the expired call leaves the queue");
     }
 
@@ -108,6 +108,8 @@ public sealed class GrpcLimitsTests
         InferenceLimits limits, TaskCompletionSource gate, Task<HttpResponseMessage> upload) : IAsyncDisposable
     {
         public GRPCInferenceService.GRPCInferenceServiceClient Client => client;
+
+        public HttpClient Http => http;
 
         public InferenceLimits Limits => limits;
 

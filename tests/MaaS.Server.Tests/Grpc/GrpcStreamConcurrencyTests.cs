@@ -95,7 +95,9 @@ public sealed partial class GrpcStreamConcurrencyTests
         await call.RequestStream.WriteAsync(Request("batched", "first"));
 
         var read = () => call.ResponseStream.MoveNext(CancellationToken.None);
-        (await read.Should().ThrowAsync<RpcException>()).Which.StatusCode.Should().Be(StatusCode.DeadlineExceeded);
+        var error = (await read.Should().ThrowAsync<RpcException>()).Which;
+        using var http = server.CreateHttpClient();
+        await GrpcDeadlineAssertions.EndedAtDeadlineAsync(error, http, "ModelStreamInfer");
         await server.WaitForPendingAsync("batched", 0);
     }
 
@@ -118,6 +120,8 @@ public sealed partial class GrpcStreamConcurrencyTests
         public GRPCInferenceService.GRPCInferenceServiceClient Client => client;
 
         public InferenceLimits Limits => app.Services.GetRequiredService<InferenceLimits>();
+
+        public HttpClient CreateHttpClient() => app.CreateClient();
 
         public static async Task<StreamServer> StartAsync(int? streamMaxInFlight = null)
         {
