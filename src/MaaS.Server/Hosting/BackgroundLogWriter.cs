@@ -25,7 +25,7 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
     private readonly ILogEventSink[] _targets;
     private readonly Action _flush;
     private readonly int _capacity;
-    private readonly ManualResetEventSlim _wake = new(initialState: false);
+    private readonly object _wake = new();   // pulsed to end a wait early; a pulse nobody waits for is simply lost
     private readonly Thread _thread;
     private int _count;
     private long _dropped;
@@ -52,6 +52,13 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
 
     public void Emit(LogEvent logEvent)
     {
+        if (_stopping)
+        {
+            // Logged after the writer stopped (a late line of a stopping host): nobody will write it.
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
         var count = Interlocked.Increment(ref _count);
         if (count > _capacity)
         {
@@ -63,7 +70,7 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
         _queue.Enqueue(logEvent);
         if (count == _capacity / 2 + 1)
         {
-            _wake.Set();
+            Wake();
         }
     }
 
@@ -71,8 +78,11 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
     {
         while (!_stopping)
         {
-            _wake.Wait(DrainInterval);
-            _wake.Reset();
+            lock (_wake)
+            {
+                Monitor.Wait(_wake, DrainInterval);
+            }
+
             Drain();
         }
 
@@ -129,13 +139,19 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
         }
 
         _stopping = true;
-        _wake.Set();
+        Wake();
         _thread.Join();
         foreach (var target in _targets.OfType<IDisposable>())
         {
             target.Dispose();
         }
+    }
 
-        _wake.Dispose();
+    private void Wake()
+    {
+        lock (_wake)
+        {
+            Monitor.PulseAll(_wake);
+        }
     }
 }

@@ -75,6 +75,27 @@ public sealed class BackgroundLogWriterTests
     }
 
     [Fact]
+    public void EventsAfterDispose_AreDroppedAndCounted_NotQueuedForever()
+    {
+        var sink = new RecordingSink();
+        var writer = new BackgroundLogWriter([sink], () => { }, capacity: 4);
+        writer.Dispose();
+
+        var late = () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                writer.Emit(Event(i));   // past half the capacity: no wake-up of a stopped thread either
+            }
+        };
+
+        late.Should().NotThrow("a stopping host may still log a line or two");
+        writer.Dropped.Should().Be(10);
+        writer.Queued.Should().Be(0);
+        sink.Events.Should().BeEmpty();
+    }
+
+    [Fact]
     public void FailingSink_NeitherStopsTheWriterNorTheOtherSinks()
     {
         var broken = new RecordingSink(fail: true);
