@@ -14,7 +14,7 @@ builder.AddMaaSLogging();                 // Serilog console (text or JSON), req
 builder.AddMaaSTelemetry();               // OpenTelemetry traces when an OTLP endpoint is set
 builder.Services.AddMaaSCore();           // repository, registry, sessions
 builder.Services.AddMaaSEndpoints();      // JSON context, Swagger
-builder.Services.AddMaaSAuth();           // API keys and roles
+builder.AddMaaSAuth();                    // API keys and roles
 builder.AddMaaSGrpc();                    // Triton's gRPC service on MaaS:Grpc:Port (8001), health, reflection
 builder.Services.AddMaaSResponseCompression(); // gzip/deflate when the client asks
 

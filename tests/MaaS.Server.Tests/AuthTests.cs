@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using MaaS.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using static MaaS.Server.Tests.Infrastructure.ManagementRequests;
@@ -153,6 +154,21 @@ public sealed class AuthTests(ApiKeyServerFixture server) : IClassFixture<ApiKey
         var start = () => app.CreateClient();
 
         start.Should().Throw<Exception>().Which.ToString().Should().Contain("MaaS:Auth:ApiKeys").And.Contain("at least 16 characters");
+    }
+
+    [Fact]
+    public async Task Authentication_RegisteredOnlyWithKeys()
+    {
+        // WebApplication puts the authentication middleware before every request once its services exist, so without
+        // keys they must not: nobody would be authenticated, and each request would still pay for the middleware.
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        await using var open = new RepositoryApplication(repository.Path);
+        using var client = await open.CreateReadyClientAsync();
+
+        open.Services.GetService<IAuthenticationSchemeProvider>().Should().BeNull();
+        server.App.Services.GetService<IAuthenticationSchemeProvider>().Should().NotBeNull();
+        using var noKey = await SendAsync("infer", header: null, key: null);
+        noKey.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
