@@ -1,5 +1,4 @@
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace MaaS.Server.Hosting;
@@ -11,9 +10,6 @@ namespace MaaS.Server.Hosting;
 /// </summary>
 internal sealed partial class InferenceLimits : IDisposable
 {
-    /// <summary>The rate-limiting policy the inference routes require.</summary>
-    public const string PolicyName = "inference";
-
     /// <summary>Rejection reason: the server-wide queue (MaaS:Limits:MaxQueued) was full.</summary>
     public const string QueueFull = "max_queued";
 
@@ -44,7 +40,6 @@ internal sealed partial class InferenceLimits : IDisposable
             QueueLimit = MaxQueued,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
-        Limiter = new SharedLimiter(_limiter);
     }
 
     /// <summary>The CPUs the defaults were derived from.</summary>
@@ -59,8 +54,11 @@ internal sealed partial class InferenceLimits : IDisposable
 
     public int RetryAfterSeconds { get; }
 
-    /// <summary>The limiter as the rate-limiting middleware's partition: never disposed by it, never idle-collected.</summary>
-    public RateLimiter Limiter { get; }
+    /// <summary>A slot at once if one is free and nobody queues for it; else a lease that is not acquired (dispose it either way).</summary>
+    public RateLimitLease TryAcquire() => _limiter.AttemptAcquire();
+
+    /// <summary>A slot, waiting in the bounded queue (oldest first); a lease that is not acquired when the queue is full.</summary>
+    public ValueTask<RateLimitLease> AcquireAsync(CancellationToken cancellationToken) => _limiter.AcquireAsync(1, cancellationToken);
 
     /// <summary>Inference requests running now.</summary>
     public long InFlight => MaxInFlight - (_limiter.GetStatistics()?.CurrentAvailablePermits ?? MaxInFlight);
@@ -90,9 +88,9 @@ internal sealed partial class InferenceLimits : IDisposable
     /// <summary>What a queued request may hold at most: Kestrel's default per-connection request buffer.</summary>
     internal const long QueuedRequestBytes = 1 << 20;
 
-    /// <summary>The rate limiter's <c>OnRejected</c>: a 503 with Retry-After and the error body, written here (no exception per rejection).</summary>
-    public ValueTask RejectAsync(OnRejectedContext context, CancellationToken cancellationToken) =>
-        new(ErrorHandling.WriteAsync(context.HttpContext, StatusCodes.Status503ServiceUnavailable, Reject(), RetryAfterSeconds));
+    /// <summary>A 503 with Retry-After and the error body, written here (no exception per rejection).</summary>
+    public Task RejectAsync(HttpContext context) =>
+        ErrorHandling.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, Reject(), RetryAfterSeconds);
 
     /// <summary>Counts a request refused because both limits were full and returns what it is told.</summary>
     public string Reject()
@@ -106,21 +104,6 @@ internal sealed partial class InferenceLimits : IDisposable
     public void CountSessionWaitTimeout() => Interlocked.Increment(ref _rejectedSessionWait);
 
     public void Dispose() => _limiter.Dispose();
-
-    /// <summary>Hands out the shared limiter's leases; disposing it leaves the limiter alone (the singleton owns it).</summary>
-    private sealed class SharedLimiter(ConcurrencyLimiter limiter) : RateLimiter
-    {
-        // Null: never idle, so the middleware never disposes and recreates the partition (which would reset nothing
-        // here, but would cut it loose from the counts /metrics reads).
-        public override TimeSpan? IdleDuration => null;
-
-        public override RateLimiterStatistics? GetStatistics() => limiter.GetStatistics();
-
-        protected override RateLimitLease AttemptAcquireCore(int permitCount) => limiter.AttemptAcquire(permitCount);
-
-        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
-            limiter.AcquireAsync(permitCount, cancellationToken);
-    }
 
     private static partial class Log
     {

@@ -53,19 +53,6 @@ internal sealed partial class ShutdownCoordinator(Microsoft.Extensions.Options.I
     }
 }
 
-/// <summary>
-/// Refuses inference with 503 once the server drains for shutdown, on the routes marked with
-/// <see cref="DrainingExtensions.RefuseWhileDraining{TBuilder}"/>. A middleware, not an endpoint filter: a filter makes every call of the
-/// handler box its arguments into an invocation context, for a check that is one flag read until shutdown.
-/// </summary>
-internal sealed class DrainingMiddleware(RequestDelegate next, ShutdownCoordinator shutdown)
-{
-    public Task InvokeAsync(HttpContext context) =>
-        shutdown.RefusingNewWork && context.GetEndpoint()?.Metadata.GetMetadata<RefusedWhileDraining>() is not null
-            ? ErrorHandling.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "server is shutting down; retry on another replica")
-            : next(context);
-}
-
 /// <summary>Route metadata: the route runs inference and answers 503 while the server drains.</summary>
 internal sealed class RefusedWhileDraining
 {

@@ -12,12 +12,12 @@ namespace MaaS.Server.Endpoints.Grpc;
 internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits limits, IOptions<GrpcOptions> options)
 {
     /// <summary>
-    /// Takes a slot of the server-wide limits (MaaS:Limits:MaxInFlight, MaxQueued) here rather than in the rate-limiting
+    /// Takes a slot of the server-wide limits (MaaS:Limits:MaxInFlight, MaxQueued) here rather than in the admission
     /// middleware, so that the call's deadline also bounds its wait for a slot; past both limits, UNAVAILABLE.
     /// </summary>
     public async Task<ModelInferResponse> InferAsync(ModelInferRequest message, ServerCallContext context)
     {
-        using var permit = await limits.Limiter.AcquireAsync(1, context.CancellationToken);
+        using var permit = await limits.AcquireAsync(context.CancellationToken);
         return permit.IsAcquired
             ? await RunAsync(message, context.GetHttpContext(), context.CancellationToken)
             : throw new RpcException(new Status(StatusCode.Unavailable, limits.Reject()));
@@ -43,7 +43,7 @@ internal sealed class GrpcInference(InferencePipeline pipeline, InferenceLimits 
 
     private async Task<ModelStreamInferResponse> AnswerAsync(ModelInferRequest message, CancellationToken cancellationToken)
     {
-        using var permit = await limits.Limiter.AcquireAsync(1, cancellationToken);
+        using var permit = await limits.AcquireAsync(cancellationToken);
         if (!permit.IsAcquired)
         {
             return Error(message, limits.Reject());
