@@ -26,6 +26,9 @@
 #   WARMUP=<seconds>          untimed window per target before each scenario (default 2).
 #   PORT=<port>               the server's port; the Kestrel endpoint takes the next one (default 18600).
 #   BATCHING=<json>           the batched models' dynamic_batching section (default {}: the server's defaults).
+#   LOG_LEVEL=<level>         the server's Serilog default level (default: the server's own, Information, so every
+#                             request writes its log line, as in production; Warning turns the request log off).
+# The server's stdout is a pipe, read as a container runtime reads it; its lines above Information are kept, for errors.
 # The server inherits the environment, so its settings can be varied per run, e.g.
 #   MaaS__Sessions__InstanceCount=1 MODELS="conv96 conv96-batched" compare.sh /tmp/maas-release
 set -euo pipefail
@@ -178,10 +181,12 @@ wait_for() {  # url, seconds, pid
 }
 
 log "starting the server on $server_url"
+level_args=()
+[ -z "${LOG_LEVEL:-}" ] || level_args=("--Serilog:MinimumLevel:Default=$LOG_LEVEL")
 dotnet "$server_dir/MaaS.Server.dll" --urls "$server_url" --grpc-port 0 --model-repository "$repo" \
-    --Serilog:MinimumLevel:Default=Warning --MaaS:Shutdown:DelaySeconds=0 >"$work/server.log" 2>&1 &
+    "${level_args[@]}" --MaaS:Shutdown:DelaySeconds=0 > >(grep -vF ' INF] ' >"$work/server.log") 2>&1 &
 server_pid=$!
-wait_for "$server_url/v2/health/ready" 180 "$server_pid" || { cat "$work/server.log" >&2; fail "the server did not become ready"; }
+wait_for "$server_url/v2/health/ready" 180 "$server_pid" || { sleep 1; cat "$work/server.log" >&2; fail "the server did not become ready"; }
 
 # The Kestrel endpoint answers what the server answered: record one response per body.
 for body in "$work"/bodies/*.json "$work"/bodies/*.bin; do
