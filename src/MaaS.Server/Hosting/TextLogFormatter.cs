@@ -11,8 +11,7 @@ namespace MaaS.Server.Hosting;
 /// The server's text log line, <c>[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}</c>,
 /// written straight to the output: the same text Serilog's <see cref="MessageTemplateTextFormatter"/> writes for that
 /// template, which took ~3.4% of a tiny request's CPU on the log writer's thread (the generic output-template walk, and
-/// a string per property). Events whose message template aligns a property or names one the event lacks are left to
-/// Serilog's formatter, which defines those cases.
+/// a string per property). Events whose message template aligns a property are left to Serilog's formatter.
 /// </summary>
 internal sealed class TextLogFormatter : ITextFormatter
 {
@@ -53,20 +52,26 @@ internal sealed class TextLogFormatter : ITextFormatter
             else
             {
                 // Serilog's {Message:lj}: a string as it is, a value without a format of its own as JSON, else the value
-                // rendered with its format.
+                // rendered with its format; a property the event lacks as its token.
                 var property = (PropertyToken)token;
-                var value = logEvent.Properties[property.PropertyName];
-                if (value is ScalarValue { Value: string s })
+                if (!logEvent.Properties.TryGetValue(property.PropertyName, out var value))
+                {
+                    output.Write(property.ToString());
+                }
+                else if (value is ScalarValue { Value: string s })
                 {
                     output.Write(s);
                 }
-                else if (property.Format is null)
+                else if (!TryWriteNumber(value, property.Format, output))
                 {
-                    _json.Format(value, output);
-                }
-                else
-                {
-                    value.Render(output, property.Format, CultureInfo.InvariantCulture);
+                    if (property.Format is null)
+                    {
+                        _json.Format(value, output);
+                    }
+                    else
+                    {
+                        value.Render(output, property.Format, CultureInfo.InvariantCulture);
+                    }
                 }
             }
         }
@@ -92,12 +97,32 @@ internal sealed class TextLogFormatter : ITextFormatter
         }
     }
 
+    // Integers as JSON, and any number with a format of its own, written from the stack: what Serilog writes for them
+    // (the invariant culture's ToString), without a string per value.
+    private static bool TryWriteNumber(LogEventPropertyValue value, string? format, TextWriter output)
+    {
+        if (value is not ScalarValue { Value: ISpanFormattable number }
+            || (format is null && number is not (int or long or uint or ulong or short or ushort or byte or sbyte)))
+        {
+            return false;
+        }
+
+        Span<char> text = stackalloc char[64];
+        if (!number.TryFormat(text, out var written, format, CultureInfo.InvariantCulture))
+        {
+            return false;
+        }
+
+        output.Write(text[..written]);
+        return true;
+    }
+
+    // Alignment pads a property to a width: rare in this server's messages, and left to Serilog's formatter.
     private static bool IsPlain(LogEvent logEvent)
     {
         foreach (var token in logEvent.MessageTemplate.Tokens)
         {
-            if (token is PropertyToken property
-                && (property.Alignment is not null || !logEvent.Properties.ContainsKey(property.PropertyName)))
+            if (token is PropertyToken { Alignment: not null })
             {
                 return false;
             }
