@@ -25,7 +25,7 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, Serilog.ILogger
     private static readonly ScalarValue[] Statuses = Enumerable.Range(100, 500).Select(code => new ScalarValue(code)).ToArray();
 
     // The line's ten fields, and room for the enrichers' properties without growing.
-    private const int PropertyCapacity = 16;
+    private const int PropertyCapacity = 12;
 
     // SourceContext comes from the contextual logger's fixed property.
     private readonly Serilog.ILogger _logger = logger.ForContext<RequestLogMiddleware>();
