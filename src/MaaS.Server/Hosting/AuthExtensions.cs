@@ -81,7 +81,6 @@ internal static partial class AuthExtensions
         }
         else
         {
-            // Nobody to authenticate: the middleware would still look for schemes and set a feature on every request.
             Log.NoKeys(app.Logger);
         }
 

@@ -39,7 +39,13 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Infe
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away: nothing to answer, and not a server error.
+            // The client went away: nothing to answer, and not a server error. The status nobody will receive says so
+            // in the request log and the metrics (499, as proxies log a client that left) instead of a 200 never sent.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+            }
+
             Log.ClientAborted(logger, context.Request.Path);
         }
 #pragma warning disable CA1031 // request boundary: a bug must cost one request a 500, never the process; logged once here

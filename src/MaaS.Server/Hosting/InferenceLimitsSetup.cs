@@ -36,7 +36,7 @@ internal sealed class InferenceLimited
 /// <see cref="DrainingExtensions.RefuseWhileDraining{TBuilder}"/>; and past both server-wide limits (MaaS:Limits:MaxInFlight
 /// and MaxQueued) on the routes marked with <see cref="InferenceLimitsSetup.RequireInferenceLimits"/>, which hold a slot
 /// until their answer is written. A request waiting for a slot has not read its body; a caller that goes away while it
-/// waits leaves the queue and gets no answer. One middleware with one shared limiter, in place of ASP.NET Core's
+/// waits leaves the queue. One middleware with one shared limiter, in place of ASP.NET Core's
 /// rate-limiting middleware, whose policy and partition lookups (a dictionary, a lock and an idle timer for a single
 /// partition that never changes) were ~1.7% of a tiny request's CPU; the draining check is one flag read until shutdown
 /// (an endpoint filter there boxed the handler's arguments on every call).
@@ -79,18 +79,11 @@ internal sealed class InferenceAdmissionMiddleware(RequestDelegate next, Shutdow
         }
     }
 
+    // A caller that goes away while queued leaves the queue with an OperationCanceledException, which the error
+    // middleware treats as any other client that left.
     private async Task WaitAsync(HttpContext context)
     {
-        System.Threading.RateLimiting.RateLimitLease lease;
-        try
-        {
-            lease = await limits.AcquireAsync(context.RequestAborted);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            return; // the caller went away while queued: nobody to answer
-        }
-
+        var lease = await limits.AcquireAsync(context.RequestAborted);
         if (!lease.IsAcquired)
         {
             lease.Dispose();

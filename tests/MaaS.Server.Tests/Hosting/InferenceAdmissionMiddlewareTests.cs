@@ -45,7 +45,7 @@ public sealed class InferenceAdmissionMiddlewareTests : IDisposable
     }
 
     [Fact]
-    public async Task Limited_CallerGoesAwayWhileQueued_LeavesTheQueueUnanswered()
+    public async Task Limited_CallerGoesAwayWhileQueued_LeavesTheQueueAsACancellation()
     {
         var middleware = Middleware();
         var first = middleware.InvokeAsync(Context(limited: true));
@@ -56,7 +56,7 @@ public sealed class InferenceAdmissionMiddlewareTests : IDisposable
         _limits.Queued.Should().Be(1);
 
         await abort.CancelAsync();
-        await waiting;
+        await waiting.Invoking(async task => await task).Should().ThrowAsync<OperationCanceledException>();
 
         _limits.Queued.Should().Be(0);
         leaving.Response.HasStarted.Should().BeFalse();
@@ -65,6 +65,30 @@ public sealed class InferenceAdmissionMiddlewareTests : IDisposable
         await first;
         _ran.Should().Be(1);
         _limits.InFlight.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Limited_CallerGoesAwayWhileQueued_IsRecordedAs499BehindTheErrorMiddleware()
+    {
+        // As in the server: the error middleware outside admission turns the cancellation into a 499 nobody receives,
+        // which the request log and the metrics then report instead of a 200 that was never sent.
+        var admission = Middleware();
+        var errors = new ErrorHandlingMiddleware(admission.InvokeAsync, _limits, NullLogger<ErrorHandlingMiddleware>.Instance);
+        var first = errors.InvokeAsync(Context(limited: true));
+        using var abort = new CancellationTokenSource();
+        var leaving = Context(limited: true);
+        leaving.RequestAborted = abort.Token;
+        var waiting = errors.InvokeAsync(leaving);
+
+        await abort.CancelAsync();
+        await waiting;
+
+        leaving.Response.StatusCode.Should().Be(StatusCodes.Status499ClientClosedRequest);
+        Body(leaving).Should().BeEmpty();
+        _limits.Queued.Should().Be(0);
+        _release.SetResult();
+        await first;
+        _ran.Should().Be(1);
     }
 
     [Fact]

@@ -74,8 +74,7 @@ internal static class InferenceV2Endpoints
         // Most bodies are JSON or binary tensors, with any or no Content-Type: only one that names an image is parsed.
         if (request.ContentType is not { } contentType
             || !contentType.AsSpan().TrimStart().StartsWith("image/", StringComparison.OrdinalIgnoreCase)
-            || !MediaTypeHeaderValue.TryParse(contentType, out var type)
-            || !type.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+            || !MediaTypeHeaderValue.TryParse(contentType, out var type))
         {
             return false;
         }

@@ -21,10 +21,12 @@ internal sealed record ModelVersionRoute(long? Number, string? Label)
     /// <summary>Neither a version nor a label: the latest READY version (one shared instance; records are immutable).</summary>
     public static readonly ModelVersionRoute Latest = new(null, null);
 
-    public static ValueTask<ModelVersionRoute> BindAsync(HttpContext context) =>
-        ValueTask.FromResult(context.GetRouteValue("modelVersion") is null && context.GetRouteValue("label") is null
-            ? Latest
-            : new ModelVersionRoute(Parse(context.GetRouteValue("modelVersion") as string), context.GetRouteValue("label") as string));
+    public static ValueTask<ModelVersionRoute> BindAsync(HttpContext context)
+    {
+        var version = context.GetRouteValue("modelVersion") as string;
+        var label = context.GetRouteValue("label") as string;
+        return ValueTask.FromResult(version is null && label is null ? Latest : new ModelVersionRoute(Parse(version), label));
+    }
 
     /// <summary>Leases the addressed version (loading it again if it was evicted): 404 when unknown, 503 when it cannot serve.</summary>
     public Task<VersionLease> AcquireAsync(LoadedModelCache cache, string modelName, CancellationToken cancellationToken) =>
