@@ -28,8 +28,9 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
     private readonly object _wake = new();   // pulsed to end a wait early; a pulse nobody waits for is simply lost
     private readonly Thread _thread;
     private int _count;
+    private int _emitting;   // producers between their check of _stopping and their enqueue
     private long _dropped;
-    private volatile bool _stopping;
+    private int _stopping;   // 0 or 1; written with a full fence, see Dispose
 
     /// <param name="targets">Written in order from the background thread; disposed with this writer when disposable.</param>
     /// <param name="flush">Runs after each pass that wrote something (flushes a buffered stdout).</param>
@@ -52,31 +53,41 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
 
     public void Emit(LogEvent logEvent)
     {
-        if (_stopping)
+        // Announced before the check of _stopping (both sides fence), so Dispose either is seen here or waits until
+        // this event is queued: an event that passed the check is always in the queue before the last drain.
+        Interlocked.Increment(ref _emitting);
+        try
         {
-            // Logged after the writer stopped (a late line of a stopping host): nobody will write it.
-            Interlocked.Increment(ref _dropped);
-            return;
-        }
+            if (Volatile.Read(ref _stopping) != 0)
+            {
+                // Logged after the writer stopped (a late line of a stopping host): nobody will write it.
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
 
-        var count = Interlocked.Increment(ref _count);
-        if (count > _capacity)
-        {
-            Interlocked.Decrement(ref _count);
-            Interlocked.Increment(ref _dropped);
-            return;
-        }
+            var count = Interlocked.Increment(ref _count);
+            if (count > _capacity)
+            {
+                Interlocked.Decrement(ref _count);
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
 
-        _queue.Enqueue(logEvent);
-        if (count == _capacity / 2 + 1)
+            _queue.Enqueue(logEvent);
+            if (count == _capacity / 2 + 1)
+            {
+                Wake();
+            }
+        }
+        finally
         {
-            Wake();
+            Interlocked.Decrement(ref _emitting);
         }
     }
 
     private void Run()
     {
-        while (!_stopping)
+        while (Volatile.Read(ref _stopping) == 0)
         {
             lock (_wake)
             {
@@ -133,12 +144,18 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
     /// <summary>Writes what is still queued (the last lines of a stopping server), then disposes the targets.</summary>
     public void Dispose()
     {
-        if (_stopping)
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
         {
             return;
         }
 
-        _stopping = true;
+        // Producers that passed their check before the flag was set finish queueing first (a few instructions each).
+        var wait = default(SpinWait);
+        while (Volatile.Read(ref _emitting) != 0)
+        {
+            wait.SpinOnce();
+        }
+
         Wake();
         _thread.Join();
         foreach (var target in _targets.OfType<IDisposable>())

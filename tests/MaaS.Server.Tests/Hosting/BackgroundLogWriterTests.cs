@@ -96,6 +96,38 @@ public sealed class BackgroundLogWriterTests
     }
 
     [Fact]
+    public void EventsLoggedWhileDisposing_AreEachWrittenOrCountedAsDropped()
+    {
+        var sink = new RecordingSink();
+        var writer = new BackgroundLogWriter([sink], () => { }, capacity: 10_000_000);
+        using var started = new CountdownEvent(4);
+        var stop = 0;
+        var emitted = new long[4];
+        var producers = Enumerable.Range(0, 4).Select(p => new Thread(() =>
+        {
+            started.Signal();
+            while (Volatile.Read(ref stop) == 0)
+            {
+                writer.Emit(Event(p));
+                emitted[p]++;
+            }
+        })).ToList();
+        producers.ForEach(t => t.Start());
+        started.Wait(Patience).Should().BeTrue();
+        WaitUntil(() => sink.Events.Count > 1000);
+
+        writer.Dispose();   // while four threads still log
+        var writtenAtDispose = sink.Events.Count;
+        WaitUntil(() => writer.Dropped > 1000);   // the producers went on after it
+        Volatile.Write(ref stop, 1);
+        producers.ForEach(t => t.Join());
+
+        sink.Events.Count.Should().Be(writtenAtDispose, "nothing is written after the writer stopped");
+        (sink.Events.Count + writer.Dropped).Should().Be(emitted.Sum(), "an event that raced the stop is written or counted, never lost");
+        writer.Queued.Should().Be(0);
+    }
+
+    [Fact]
     public void FailingSink_NeitherStopsTheWriterNorTheOtherSinks()
     {
         var broken = new RecordingSink(fail: true);
