@@ -15,7 +15,14 @@ internal static class PredictV1Endpoints
         var group = routes.MapGroup("/v1/models").WithTags("KServe V1").RequireInferenceKey(routes).RefuseWhileDraining();
         group.MapGet("", ListModels).WithSummary("Names of the models that can serve.");
         group.MapGet("/{modelName}", GetModel).WithSummary("Whether the model can serve.").Produces<ErrorResponse>(StatusCodes.Status404NotFound);
-        group.MapPost("/{modelName}:predict", PredictAsync)
+        // Singletons taken once, as on V2's infer route: a service parameter would create a DI scope per request.
+        var cache = routes.ServiceProvider.GetRequiredService<LoadedModelCache>();
+        var statistics = routes.ServiceProvider.GetRequiredService<InferenceStatistics>();
+        var maxBodyBytes = routes.ServiceProvider.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxRequestBodyBytes;
+        group.MapPost(
+                "/{modelName}:predict",
+                (HttpContext context, string modelName, CancellationToken cancellationToken) =>
+                    PredictAsync(context, modelName, cache, maxBodyBytes, statistics, cancellationToken))
             .WithSummary("Predict: {\"instances\": [row, ...]} (rows as nested arrays, or objects keyed by input name) -> {\"predictions\": [...]}.")
             .WithMetadata(new RequestBodyDocumentation(typeof(PredictRequestDocument)))
             .Produces<PredictResponseDocument>()
@@ -35,11 +42,11 @@ internal static class PredictV1Endpoints
         TypedResults.Ok(new ModelStatusResponse(modelName, registry.GetModel(modelName).Latest is not null));
 
     private static async Task PredictAsync(
-        HttpContext context, string modelName, LoadedModelCache cache, IOptions<LimitsOptions> limits, InferenceStatistics statistics,
+        HttpContext context, string modelName, LoadedModelCache cache, long maxBodyBytes, InferenceStatistics statistics,
         CancellationToken cancellationToken)
     {
         // The body first, and decoded, as on V2: a slow upload holds no version, and a bad one loads none again.
-        using var body = await RequestBody.ReadAsync(context.Request, limits.Value.MaxRequestBodyBytes, cancellationToken);
+        using var body = await RequestBody.ReadAsync(context.Request, maxBodyBytes, cancellationToken);
         var (number, signature) = cache.Resolve(modelName, version: null, label: null);
         context.SetServedVersion(number);
         var tracker = statistics.Start(modelName, number);
