@@ -44,7 +44,7 @@ internal sealed partial class OnnxModelLoader(
         var memoryBefore = Environment.WorkingSet;
         var started = Stopwatch.GetTimestamp();
         var (candidates, note) = Candidates(settings);
-        var created = new List<OnnxModel>(candidates.Count);
+        List<OnnxModel> created = new(candidates.Count);
         var best = new double[candidates.Count];
         List<Warmup.Sample>? samples = null;
         InferRequest? timingSample = null;
@@ -99,7 +99,7 @@ internal sealed partial class OnnxModelLoader(
                 other.Dispose();
             }
 
-            created.RemoveAll(other => !ReferenceEquals(other, chosen));   // left: the one kept, disposed should the rest fail
+            created = [chosen];   // disposed should the rest of the load fail
             var source = settings.AutoInstances ? InstanceChoice.Auto : model.Config?.InstanceGroup is null ? InstanceChoice.FromServer : InstanceChoice.FromConfig;
             chosen.Choice = new InstanceChoice(
                 chosen.InstanceCount, settings.ThreadsPerInstance(chosen.InstanceCount, cpu.Cpus), Spinning(chosen.InstanceCount, onlyVersion), source, timings, note);

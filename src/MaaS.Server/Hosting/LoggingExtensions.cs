@@ -10,8 +10,6 @@ namespace MaaS.Server.Hosting;
 
 internal static class LoggingExtensions
 {
-    private const string TextTemplate = TextLogFormatter.Template;
-
     /// <summary>
     /// Serilog to the console: text by default, compact JSON with MaaS:Logging:Json=true (containers). Levels from the
     /// Serilog section. Events are written by a background thread from a bounded buffer (MaaS:Logging:BufferSize): a
@@ -57,7 +55,7 @@ internal static class LoggingExtensions
             var configuration = new LoggerConfiguration().MinimumLevel.Verbose();
             console = options.Json
                 ? configuration.WriteTo.Console(new RenderedCompactJsonFormatter()).CreateLogger()
-                : configuration.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: CultureInfo.InvariantCulture).CreateLogger();
+                : configuration.WriteTo.Console(outputTemplate: TextLogFormatter.Template, formatProvider: CultureInfo.InvariantCulture).CreateLogger();
             flush = static () => { };
         }
 
