@@ -59,7 +59,8 @@ internal sealed partial class OnnxModelLoader(
                 (candidate.WarmupDuration, timingSample) = RunWarmup(candidate, samples, model, version);
                 if (candidates.Count > 1 && timingSample is null)
                 {
-                    // Nothing to time with: keep the first candidate (one session, every CPU), as a plain session would run.
+                    // Nothing to time with: keep the first candidate (one session, every CPU), as a plain session would run;
+                    // a later candidate whose default warmup failed is disposed with the rest below, never timed.
                     note = samples.Count == 0
                         ? "not timed: no warmup sample (MaaS:Sessions:DefaultWarmup is off and the config has no model_warmup)"
                         : "not timed: the default warmup sample failed";
@@ -74,13 +75,13 @@ internal sealed partial class OnnxModelLoader(
 
             var chosen = created[0];
             var timings = new List<InstanceTiming>();
-            if (created.Count > 1)
+            if (created.Count > 1 && timingSample is not null)
             {
                 // A second window for each, the other way round, and each candidate's better one: whatever else ran on the
                 // CPUs (the host starting, a build, another load) can only have slowed a window down.
                 for (var i = created.Count - 1; i >= 0; i--)
                 {
-                    best[i] = Math.Max(best[i], created[i].MeasureThroughput(timingSample!, ChoiceWindow, ChoiceMinRuns));
+                    best[i] = Math.Max(best[i], created[i].MeasureThroughput(timingSample, ChoiceWindow, ChoiceMinRuns));
                 }
 
                 for (var i = 0; i < created.Count; i++)
