@@ -65,6 +65,51 @@ public sealed class RequestLogTests
     }
 
     [Fact]
+    public async Task Infer_WithTraceparentAndTracingOff_LogsTheCallersTraceId()
+    {
+        const string traceId = "0af7651916cd43dd8448eb211c80319c";
+        using var sink = new CapturingLogSink(e => CapturingLogSink.IsRequestLine(e, "log-trace-1"));
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        using var app = new ConfiguredApplication(repository.Path, services => services.AddSingleton<ILogEventSink>(sink));
+        using var client = await app.CreateReadyClientAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, V2Requests.InferUri("mlp"))
+        {
+            Content = V2Requests.Json(V2Requests.JsonBody(ReferenceCase.Bundled("mlp", 1))),
+        };
+        request.Headers.Add("X-Request-Id", "log-trace-1");
+        request.Headers.Add("traceparent", $"00-{traceId}-b7ad6b7169203331-01");
+
+        using var response = await client.SendAsync(request);
+        var line = await sink.Matched.WaitAsync(Patience);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        // Another test's tracer may listen process-wide and start a span of its own: the trace stays the caller's.
+        line.TraceId.Should().NotBeNull();
+        line.TraceId!.Value.ToHexString().Should().Be(traceId);
+    }
+
+    [Fact]
+    public async Task HostingLogger_OpensNoPerRequestScope_AndStillWritesWhatHostingLogs()
+    {
+        using var sink = new CapturingLogSink(e => e.MessageTemplate.Text == "hosting says {Probe}");
+        using var repository = new TempRepository().CopyModel(RepositoryPaths.Models, "mlp");
+        using var app = new ConfiguredApplication(repository.Path, services => services.AddSingleton<ILogEventSink>(sink));
+        using var client = await app.CreateReadyClientAsync();
+        var logger = app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger(HostingDiagnosticsLogger.Category);
+
+        // Hosting starts an activity and a scope for each request only when its logger is enabled at Critical.
+        logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Critical).Should().BeFalse();
+        logger.BeginScope("request").Should().BeNull();
+        // What hosting logs without asking (an application startup exception) is still written.
+        var state = new Dictionary<string, object> { ["Probe"] = 7, ["{OriginalFormat}"] = "hosting says {Probe}" };
+        logger.Log(Microsoft.Extensions.Logging.LogLevel.Critical, default, state, null, (_, _) => "probe");
+        var logged = await sink.Matched.WaitAsync(Patience);
+
+        logged.Level.Should().Be(LogEventLevel.Fatal);
+        logged.Properties["SourceContext"].ToString().Should().Be($"\"{HostingDiagnosticsLogger.Category}\"");
+    }
+
+    [Fact]
     public async Task StalledLogOutput_DoesNotStallRequests_AndStoppingTheServerWritesTheLastLines()
     {
         using var sink = new CapturingLogSink(e => CapturingLogSink.IsRequestLine(e, "log-last-line"), gateOpen: false);

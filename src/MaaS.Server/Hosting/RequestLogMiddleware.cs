@@ -18,6 +18,7 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, Serilog.ILogger
         "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode}{GrpcStatus:l} in {Elapsed:0.0} ms (in {BytesIn} B, out {BytesOut} B, id {RequestId})";
 
     private static readonly MessageTemplate Template = new MessageTemplateParser().Parse(TemplateText);
+    private const string TraceParentHeader = "traceparent";
     private static readonly ScalarValue None = new("-");
     private static readonly ScalarValue Empty = new(string.Empty);
 
@@ -57,7 +58,7 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, Serilog.ILogger
         var status = exception is null ? context.Response.StatusCode : StatusCodes.Status500InternalServerError;
         var request = context.Request;
         var path = context.Features.Get<IHttpRequestFeature>()?.Path is { Length: > 0 } raw ? raw : request.Path.ToString();
-        var activity = Activity.Current;
+        var (traceId, spanId) = Trace(context);
         // The event's property dictionary is built here, sized for the line's fields and the enrichers' few (the source
         // context, a configured enricher or two), and handed to the event as it is: LogEvent's public constructors copy
         // LogEventProperty objects into a dictionary that grows three times on the way, which was a fifth of a tiny
@@ -77,8 +78,23 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, Serilog.ILogger
             ["RequestId"] = new ScalarValue(context.TraceIdentifier),
         };
         _logger.Write(LogEvent.UnstableAssembleFromParts(
-            time.GetLocalNow(), level, exception, Template, properties, activity?.TraceId ?? default, activity?.SpanId ?? default));
+            time.GetLocalNow(), level, exception, Template, properties, traceId, spanId));
         return false;
+    }
+
+    // The request's activity exists while tracing is on. Without it, the caller's W3C trace context (its trace and the
+    // span that made this request), when it sent one, still ties the line to the caller's trace.
+    private static (ActivityTraceId TraceId, ActivitySpanId SpanId) Trace(HttpContext context)
+    {
+        if (Activity.Current is { } activity)
+        {
+            return (activity.TraceId, activity.SpanId);
+        }
+
+        return context.Request.Headers.TryGetValue(TraceParentHeader, out var header)
+            && ActivityContext.TryParse(header.ToString(), traceState: null, out var caller)
+            ? (caller.TraceId, caller.SpanId)
+            : default;
     }
 
     private static ScalarValue Status(int status) => status is >= 100 and < 600 ? Statuses[status - 100] : new ScalarValue(status);
