@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
+using MaaS.Core.Inference;
 using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
+using MaaS.Core.Tensors;
 using MaaS.Core.Tests.Infrastructure;
 
 namespace MaaS.Core.Tests;
@@ -63,6 +65,48 @@ public sealed class InstanceChoiceTests : IDisposable
         model.InstanceCount.Should().Be(1);
         model.Choice!.IntraOpThreads.Should().Be(4);
         model.Choice.Note.Should().Contain("not timed").And.Contain("model_warmup");
+    }
+
+    [Fact]
+    public async Task Auto_SecondCandidateCannotBeCreated_ServesTheFirstAndSaysWhy()
+    {
+        // The first candidate is one session; every session after it fails to load, as a second copy of the weights
+        // would where memory runs short.
+        var providers = new FailingAfter(sessions: 1);
+        using var model = TestLoaders.Create(cpus: 2, providers: providers).Load(Mlp(), 1);
+
+        providers.Configured.Should().Be(2, "the second candidate's first session was attempted");
+        model.InstanceCount.Should().Be(1);
+        model.Choice!.IntraOpThreads.Should().Be(2);
+        model.Choice.Timings.Should().BeEmpty();
+        model.Choice.Note.Should().StartWith("not timed: 2 instances could not be created: ONNX Runtime cannot load m/1/model.onnx");
+        using var request = new InferRequest();
+        request.Inputs.Add(new InferInput("input", TensorDataType.Fp32, [1, 4], TensorBuffer.CopyOf(new byte[16])));
+        request.Outputs.Add(new RequestedOutput("logits", Binary: false));
+        using var result = await model.RunAsync(request, CancellationToken.None);
+        result.Outputs.Should().ContainSingle().Which.Shape.Should().Equal(1, 3);
+    }
+
+    /// <summary>The CPU provider for the first <c>sessions</c> sessions; after them, options ONNX Runtime refuses to load an .onnx file with.</summary>
+    private sealed class FailingAfter(int sessions) : IExecutionProviderFactory
+    {
+        private readonly CpuExecutionProviderFactory _cpu = new();
+
+        public int Configured { get; private set; }
+
+        public string Name => _cpu.Name;
+
+        public string? FallbackReason => null;
+
+        public string Configure(Microsoft.ML.OnnxRuntime.SessionOptions options, InstancePlacement placement)
+        {
+            if (++Configured > sessions)
+            {
+                options.AddSessionConfigEntry("session.load_model_format", "ORT");
+            }
+
+            return _cpu.Configure(options, placement);
+        }
     }
 
     [Fact]

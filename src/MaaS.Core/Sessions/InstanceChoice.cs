@@ -8,7 +8,7 @@ namespace MaaS.Core.Sessions;
 /// <param name="Spinning">Whether the sessions' pool threads spin while waiting for work.</param>
 /// <param name="Source"><c>config</c> (instance_group), <c>server</c> (MaaS:Sessions:InstanceCount) or <c>auto</c> (timed at load).</param>
 /// <param name="Timings">With <c>auto</c>, each candidate's measured throughput; empty otherwise, or when it could not be timed.</param>
-/// <param name="Note">Why <c>auto</c> did not time (no usable warmup sample, CUDA), else null.</param>
+/// <param name="Note">Why <c>auto</c> did not time (no usable warmup sample, CUDA, several sessions could not be created), else null.</param>
 public sealed record InstanceChoice(
     [property: JsonPropertyName("instances")] int Instances,
     [property: JsonPropertyName("intra_op_threads")] int IntraOpThreads,

@@ -52,9 +52,21 @@ internal sealed partial class OnnxModelLoader(
         {
             foreach (var count in candidates)
             {
-                var candidate = Create(
-                    model, version, file, settings.AutoInstances ? settings.WithInstanceCount(count) : settings, Spinning(count, onlyVersion), created.FirstOrDefault()?.Signature);
-                created.Add(candidate);
+                try
+                {
+                    created.Add(Create(
+                        model, version, file, settings.AutoInstances ? settings.WithInstanceCount(count) : settings, Spinning(count, onlyVersion), created.FirstOrDefault()?.Signature));
+                }
+                catch (ModelConfigException ex) when (created.Count > 0)
+                {
+                    // A later candidate holds a copy of the weights per session, memory the first did not need: the version
+                    // is served by the first candidate, which loaded and warmed up, rather than not at all.
+                    note = $"not timed: {count} instances could not be created: {ex.Message}";
+                    Log.CandidateFailed(logger, model.Name, version, count, ex.Message);
+                    break;
+                }
+
+                var candidate = created[^1];
                 samples ??= WarmupSamples(model, candidate.Signature);
                 (candidate.WarmupDuration, timingSample) = RunWarmup(candidate, samples, model, version);
                 if (candidates.Count > 1 && timingSample is null)
@@ -335,5 +347,9 @@ internal sealed partial class OnnxModelLoader(
         [LoggerMessage(EventId = 1041, Level = LogLevel.Warning,
             Message = "Default warmup of {ModelName} v{ModelVersion} (zeros, variable dims 1) failed; it serves anyway. Add model_warmup to its config to warm it up properly. Cause: {Reason}")]
         public static partial void DefaultWarmupFailed(ILogger logger, string modelName, long modelVersion, string reason);
+
+        [LoggerMessage(EventId = 1042, Level = LogLevel.Warning,
+            Message = "{ModelName} v{ModelVersion}: the automatic instance choice could not create {Instances} instances, so it keeps one session. Cause: {Reason}")]
+        public static partial void CandidateFailed(ILogger logger, string modelName, long modelVersion, int instances, string reason);
     }
 }

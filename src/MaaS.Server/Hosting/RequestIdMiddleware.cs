@@ -3,7 +3,7 @@ namespace MaaS.Server.Hosting;
 /// <summary>
 /// Honours a caller's <c>X-Request-Id</c> (printable ASCII, at most 128 characters; otherwise the server's own id is
 /// used) as the request's id in logs, and echoes the id back in the response. A W3C <c>traceparent</c> is picked up by
-/// ASP.NET Core's activity for tracing.
+/// ASP.NET Core's activity when tracing is on, and by the request log line's trace id either way.
 /// </summary>
 internal sealed class RequestIdMiddleware(RequestDelegate next)
 {
