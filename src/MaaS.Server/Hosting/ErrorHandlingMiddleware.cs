@@ -31,13 +31,12 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Infe
         {
             await AnswerAsync(context, ErrorHandling.ToStatusCode(ex.Kind), ex.Message);
         }
-        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
-            // Kestrel's own limits: body too large (413), client too slow (408), malformed framing (400) — or a
-            // client that left in the middle of its body, which the answer then finds gone.
+            // Kestrel's own limits: body too large (413), client too slow (408), malformed framing (400).
             await AnswerAsync(context, ex.StatusCode, ex.Message);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or BadHttpRequestException && context.RequestAborted.IsCancellationRequested)
         {
             // The client went away: nothing to answer, and not a server error. The status nobody will receive says so
             // in the request log and the metrics (499, as proxies log a client that left) instead of a 200 never sent.

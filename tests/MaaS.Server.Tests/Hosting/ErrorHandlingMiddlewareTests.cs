@@ -1,0 +1,55 @@
+using MaaS.Server.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MaaS.Server.Tests.Hosting;
+
+/// <summary>How the error middleware tells Kestrel's rejection of a request apart from a client that left during its body.</summary>
+public sealed class ErrorHandlingMiddlewareTests : IDisposable
+{
+    private readonly InferenceLimits _limits = new(new LimitsOptions(), processors: 2, availableMemoryBytes: 1L << 32);
+
+    public void Dispose() => _limits.Dispose();
+
+    [Fact]
+    public async Task ClientLeavesDuringItsBody_IsRecordedAs499WithNoAnswer()
+    {
+        // Kestrel reports a body cut short as a 400 "Unexpected end of request content"; the client that cut it is gone,
+        // and its connection aborted, so nobody would receive that answer.
+        using var abort = new CancellationTokenSource();
+        var context = Context(abort.Token);
+        var middleware = new ErrorHandlingMiddleware(
+            async _ =>
+            {
+                await abort.CancelAsync();
+                throw new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest);
+            },
+            _limits,
+            NullLogger<ErrorHandlingMiddleware>.Instance);
+
+        await middleware.InvokeAsync(context);
+
+        context.Response.StatusCode.Should().Be(StatusCodes.Status499ClientClosedRequest);
+        Body(context).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(StatusCodes.Status400BadRequest, "Bad chunk size data.")]
+    [InlineData(StatusCodes.Status413PayloadTooLarge, "Request body too large.")]
+    public async Task KestrelRejectsARequestOfAClientStillThere_AnswersItsStatusAndMessage(int status, string message)
+    {
+        var context = Context(CancellationToken.None);
+        var middleware = new ErrorHandlingMiddleware(_ => throw new BadHttpRequestException(message, status), _limits, NullLogger<ErrorHandlingMiddleware>.Instance);
+
+        await middleware.InvokeAsync(context);
+
+        context.Response.StatusCode.Should().Be(status);
+        Body(context).Should().Be($$"""{"error":"{{message}}"}""");
+    }
+
+    private static DefaultHttpContext Context(CancellationToken aborted) =>
+        new() { RequestAborted = aborted, Response = { Body = new MemoryStream() } };
+
+    private static string Body(HttpContext context) =>
+        System.Text.Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
+}
