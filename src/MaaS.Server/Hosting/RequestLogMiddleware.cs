@@ -17,8 +17,9 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, Serilog.ILogger
     public const string TemplateText =
         "HTTP {RequestMethod} {RequestPath} model={ModelName} version={ModelVersion} responded {StatusCode}{GrpcStatus:l} in {Elapsed:0.0} ms (in {BytesIn} B, out {BytesOut} B, id {RequestId})";
 
-    private static readonly MessageTemplate Template = new MessageTemplateParser().Parse(TemplateText);
     private const string TraceParentHeader = "traceparent";
+
+    private static readonly MessageTemplate Template = new MessageTemplateParser().Parse(TemplateText);
     private static readonly ScalarValue None = new("-");
     private static readonly ScalarValue Empty = new(string.Empty);
 
