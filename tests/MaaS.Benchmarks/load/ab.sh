@@ -53,12 +53,13 @@ for port in "$port_a" "$port_b"; do
 done
 
 url() { echo "http://127.0.0.1:$1/v2/models/mlp/infer"; }
+threads=$((concurrency < 2 ? concurrency : 2))   # wrk needs a connection per thread
 log "warming up both servers"
-for port in "$port_a" "$port_b"; do wrk -t2 -c"$concurrency" -d"${WARMUP:-3}s" -s "$work/mlp.lua" "$(url "$port")" >/dev/null; done
+for port in "$port_a" "$port_b"; do wrk -t"$threads" -c"$concurrency" -d"${WARMUP:-3}s" -s "$work/mlp.lua" "$(url "$port")" >/dev/null; done
 
 # wrk's latency lines print units (us, ms, s): converted to ms.
 window() {  # port -> "req/s p50 p99"
-    wrk -t2 -c"$concurrency" -d"${seconds}s" --latency -s "$work/mlp.lua" "$(url "$1")" | awk '
+    wrk -t"$threads" -c"$concurrency" -d"${seconds}s" --latency -s "$work/mlp.lua" "$(url "$1")" | awk '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         /Requests\/sec/ { r = $2 } / 50%/ { p50 = ms($2) } / 99%/ { p99 = ms($2) } /Non-2xx/ { bad = $NF }
         END { if (bad > 0) { print "non-2xx answers: " bad > "/dev/stderr"; exit 1 } printf "%.1f %.3f %.3f\n", r, p50, p99 }'
