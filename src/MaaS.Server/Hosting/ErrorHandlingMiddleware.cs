@@ -36,10 +36,12 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Infe
             // Kestrel's own limits: body too large (413), client too slow (408), malformed framing (400).
             await AnswerAsync(context, ex.StatusCode, ex.Message);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or BadHttpRequestException && context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away: nothing to answer, and not a server error. The status nobody will receive says so
-            // in the request log and the metrics (499, as proxies log a client that left) instead of a 200 never sent.
+            // The client went away: nothing to answer, and not a server error. A body it cut short fails to read as
+            // Kestrel's 400 (connection closed) or a ConnectionResetException (reset), both IOExceptions. The status
+            // nobody will receive says so in the request log and the metrics (499, as proxies log a client that left)
+            // instead of a 200 never sent, a 400 or a 500.
             if (!context.Response.HasStarted)
             {
                 context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;

@@ -59,7 +59,7 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, Serilog.ILogger
         var status = exception is null ? context.Response.StatusCode : StatusCodes.Status500InternalServerError;
         var request = context.Request;
         var path = context.Features.Get<IHttpRequestFeature>()?.Path is { Length: > 0 } raw ? raw : request.Path.ToString();
-        var (traceId, spanId) = Trace(context);
+        var (traceId, spanId) = TraceOf(context);
         // The event's property dictionary is built here, sized for the line's fields and the enrichers' few (the source
         // context, a configured enricher or two), and handed to the event as it is: LogEvent's public constructors copy
         // LogEventProperty objects into a dictionary that grows three times on the way, which was a fifth of a tiny
@@ -85,7 +85,7 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, Serilog.ILogger
 
     // The request's activity exists while tracing is on. Without it, the caller's W3C trace context (its trace and the
     // span that made this request), when it sent one, still ties the line to the caller's trace.
-    private static (ActivityTraceId TraceId, ActivitySpanId SpanId) Trace(HttpContext context)
+    private static (ActivityTraceId TraceId, ActivitySpanId SpanId) TraceOf(HttpContext context)
     {
         if (Activity.Current is { } activity)
         {

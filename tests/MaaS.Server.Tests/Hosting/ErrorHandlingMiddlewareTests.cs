@@ -1,4 +1,5 @@
 using MaaS.Server.Hosting;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -11,18 +12,23 @@ public sealed class ErrorHandlingMiddlewareTests : IDisposable
 
     public void Dispose() => _limits.Dispose();
 
-    [Fact]
-    public async Task ClientLeavesDuringItsBody_IsRecordedAs499WithNoAnswer()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClientLeavesDuringItsBody_IsRecordedAs499WithNoAnswer(bool reset)
     {
-        // Kestrel reports a body cut short as a 400 "Unexpected end of request content"; the client that cut it is gone,
-        // and its connection aborted, so nobody would receive that answer.
+        // Kestrel reports a body cut short as a 400 "Unexpected end of request content" (the client closed) or as a
+        // ConnectionResetException (it reset); either way the client is gone and its connection aborted, so nobody
+        // would receive an answer.
         using var abort = new CancellationTokenSource();
         var context = Context(abort.Token);
         var middleware = new ErrorHandlingMiddleware(
             async _ =>
             {
                 await abort.CancelAsync();
-                throw new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest);
+                throw reset
+                    ? new ConnectionResetException("Connection reset by peer")
+                    : new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest);
             },
             _limits,
             NullLogger<ErrorHandlingMiddleware>.Instance);
@@ -45,6 +51,19 @@ public sealed class ErrorHandlingMiddlewareTests : IDisposable
 
         context.Response.StatusCode.Should().Be(status);
         Body(context).Should().Be($$"""{"error":"{{message}}"}""");
+    }
+
+    [Fact]
+    public async Task IOExceptionWhileTheClientIsStillThere_IsAServerError()
+    {
+        // Only a client that left makes an I/O failure its own; otherwise it is the server's (a disk, a bug).
+        var context = Context(CancellationToken.None);
+        var middleware = new ErrorHandlingMiddleware(_ => throw new IOException("the disk went away"), _limits, NullLogger<ErrorHandlingMiddleware>.Instance);
+
+        await middleware.InvokeAsync(context);
+
+        context.Response.StatusCode.Should().Be(StatusCodes.Status500InternalServerError);
+        Body(context).Should().Be("""{"error":"internal error"}""");
     }
 
     private static DefaultHttpContext Context(CancellationToken aborted) =>

@@ -99,8 +99,10 @@ internal static partial class ModelManagementEndpoints
                 }
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException || (ex is IOException and not BadHttpRequestException))
+        catch (Exception ex) when ((ex is InvalidDataException || (ex is IOException and not BadHttpRequestException))
+            && !cancellationToken.IsCancellationRequested)
         {
+            // A client that left mid-upload (its connection reset) is not a malformed body: the error middleware logs it as 499.
             staged?.Dispose();
             throw new ServingException(FailureKind.InvalidInput, $"the multipart body is malformed: {ex.Message}", ex);
         }
