@@ -128,6 +128,8 @@ public sealed class RequestLogTests
             sink.OpenGate();
         }
 
+        // The writer disposes its sinks after its last pass over the buffer.
+        await sink.Disposed.WaitAsync(Patience);
         sink.Matched.IsCompletedSuccessfully.Should().BeTrue("stopping the server drains the log buffer");
     }
 

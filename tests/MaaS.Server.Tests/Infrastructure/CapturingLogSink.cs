@@ -13,10 +13,17 @@ public sealed class CapturingLogSink(Func<LogEvent, bool> match, bool gateOpen =
 {
     private readonly ManualResetEventSlim _gate = new(gateOpen);
     private readonly TaskCompletionSource<LogEvent> _matched = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ConcurrentQueue<LogEvent> Events { get; } = new();
 
     public Task<LogEvent> Matched => _matched.Task;
+
+    /// <summary>
+    /// Completes when the sink is disposed: by the server's log writer once it has written its last events, or by the
+    /// test. A test server's host is disposed by its program after the factory's own disposal returns.
+    /// </summary>
+    public Task Disposed => _disposed.Task;
 
     public void OpenGate() => _gate.Set();
 
@@ -30,7 +37,11 @@ public sealed class CapturingLogSink(Func<LogEvent, bool> match, bool gateOpen =
         }
     }
 
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        _disposed.TrySetResult();
+        _gate.Dispose();
+    }
 
     /// <summary>The request log line of the request with this X-Request-Id.</summary>
     public static bool IsRequestLine(LogEvent logEvent, string requestId) =>
