@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using MaaS.Core.Inference;
 using MaaS.Core.Repository;
 using MaaS.Core.Sessions;
@@ -45,6 +47,85 @@ public sealed class InstanceChoiceTests : IDisposable
         choice.Instances.Should().Be(expected);
         model.InstanceCount.Should().Be(expected, "the pool kept is the one chosen");
         choice.IntraOpThreads.Should().Be(cpus / expected);
+
+        // Several chosen, and the one session ran a request clearly faster than one of them: it is kept for lone requests.
+        var lone = expected == several && choice.Timings[0].RunsPerSecond >= OnnxModelLoader.LoneMargin * choice.Timings[1].RunsPerSecond / several;
+        model.HasLoneRequestSession.Should().Be(lone);
+        choice.LoneRequestThreads.Should().Be(lone ? cpus : null);
+    }
+
+    [Fact]
+    public void Auto_LoneRequestSessionOff_KeepsOnlyTheChosenSessions()
+    {
+        using var model = TestLoaders.Create(sessions: new SessionsOptions { LoneRequestSession = false }, cpus: 4).Load(Mlp(), 1);
+
+        model.Choice!.Timings.Should().HaveCount(2, "the choice was timed");
+        model.HasLoneRequestSession.Should().BeFalse();
+        model.Choice.LoneRequestThreads.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Auto_SeveralChosenAndOneSessionFaster_KeepsALoneSessionThatDoesNotSpin(bool onlyVersion)
+    {
+        // The margins set so that the choice is several sessions and the one-session candidate is kept, whatever the timings.
+        var loader = TestLoaders.Create(cpus: 2);
+        loader.OneSessionMargin = double.MaxValue;
+        loader.LoneSessionMargin = 0;
+
+        using var model = loader.Load(Mlp(), 1, onlyVersion);
+
+        model.InstanceCount.Should().Be(2);
+        model.HasLoneRequestSession.Should().BeTrue();
+        model.Choice!.LoneRequestThreads.Should().Be(2);
+        model.LoneSessionSpins.Should().BeFalse(onlyVersion
+            ? "the one-session candidate spun (the only version): a new session that does not spin replaced it"
+            : "the one-session candidate did not spin and was kept as it was");
+        var reference = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.References, "mlp", "1.json"))).RootElement;
+        (await RunAsync(model, Floats(reference.GetProperty("inputs")[0]))).Should().Equal(
+            Floats(reference.GetProperty("outputs")[0]), (a, b) => Math.Abs(a - b) < 1e-4f);
+    }
+
+    [Fact]
+    public void Auto_DynamicBatching_KeepsNoLoneRequestSession()
+    {
+        using var model = TestLoaders.Create(cpus: 4).Load(Mlp("""{"max_batch_size": 8, "dynamic_batching": {}}"""), 1);
+
+        model.Choice!.Timings.Should().HaveCount(2, "the choice was timed");
+        model.HasLoneRequestSession.Should().BeFalse("the batch workers hold the instances");
+        model.Choice.LoneRequestThreads.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task LoneRequestSession_AnswersAloneAndBesideTheInstances_AsPyTorchDid()
+    {
+        var reference = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.References, "mlp", "1.json"))).RootElement;
+        var input = Floats(reference.GetProperty("inputs")[0]);
+        var expected = Floats(reference.GetProperty("outputs")[0]);
+        using var several = TestLoaders.Create(sessions: new SessionsOptions { InstanceCount = "2" }, cpus: 2).Load(Mlp(), 1);
+        var single = TestLoaders.Create(sessions: new SessionsOptions { InstanceCount = "1" }, cpus: 2).Load(Mlp(), 1);
+        several.KeepForLoneRequests(single);
+
+        several.HasLoneRequestSession.Should().BeTrue();
+        var alone = await RunAsync(several, input);
+        var together = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => RunAsync(several, input))));
+
+        alone.Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-4f);
+        together.Should().HaveCount(200).And.OnlyContain(result => result.SequenceEqual(alone), "every session runs the same weights");
+        (await RunAsync(several, input)).Should().Equal(alone, "every lease came back");
+        several.QueuedRequests.Should().Be(0);
+    }
+
+    private static float[] Floats(JsonElement tensor) => [.. tensor.GetProperty("data").EnumerateArray().Select(value => value.GetSingle())];
+
+    private static async Task<float[]> RunAsync(OnnxModel model, float[] input)
+    {
+        using var request = new InferRequest();
+        request.Inputs.Add(new InferInput("input", TensorDataType.Fp32, [input.Length / 4, 4], TensorBuffer.CopyOf(TensorBytes.Of(input))));
+        request.Outputs.Add(new RequestedOutput("logits", Binary: false));
+        using var result = await model.RunAsync(request, CancellationToken.None);
+        return MemoryMarshal.Cast<byte, float>(result.Outputs.Single().FixedData).ToArray();
     }
 
     [Fact]
@@ -198,6 +279,7 @@ public sealed class InstanceChoiceTests : IDisposable
         choice.ToString().Should().Be("2 x 1 threads (auto: 1x2 412.3/s, 2x1 655/s)");
         new InstanceChoice(1, 4, true, "auto", [], "one CPU").ToString().Should().Be("1 x 4 threads spinning (auto: one CPU)");
         new InstanceChoice(3, 1, false, "server", [], null).ToString().Should().Be("3 x 1 threads (server)");
+        (choice with { LoneRequestThreads = 2 }).ToString().Should().Be("2 x 1 threads + 1 x 2 threads for lone requests (auto: 1x2 412.3/s, 2x1 655/s)");
     }
 
     [Theory]

@@ -83,6 +83,74 @@ public sealed class SessionPoolTests
     }
 
     [Fact]
+    public async Task LeaseAsync_PoolIdle_TakesTheLoneSession_OtherwiseAnInstance()
+    {
+        using var pool = Pool(2);
+        var lone = new InferenceSession(MlpFile);
+        pool.AttachLoneSession(lone);
+
+        using (var alone = await pool.LeaseAsync(0, CancellationToken.None))
+        {
+            alone.Session.Should().BeSameAs(lone, "nothing else runs");
+            using var beside = await pool.LeaseAsync(0, CancellationToken.None);
+            beside.Session.Should().NotBeSameAs(lone, "the lone session is busy");
+            pool.Idle.Should().Be(1);
+        }
+
+        using (var held = await pool.LeaseAsync(0, CancellationToken.None))
+        {
+            held.Session.Should().BeSameAs(lone, "it came back, and the pool is idle again");
+        }
+
+        var first = await pool.LeaseAsync(0, CancellationToken.None);
+        using var instance = await pool.LeaseAsync(0, CancellationToken.None);
+        first.Session.Should().BeSameAs(lone);
+        first.Dispose();
+        using var third = await pool.LeaseAsync(0, CancellationToken.None);
+        third.Session.Should().NotBeSameAs(lone, "an instance is busy: the pool is not idle");
+        pool.Idle.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task LeaseAsync_ManyConcurrentLeasesWithALoneSession_ReturnEverySession()
+    {
+        using var pool = Pool(2);
+        var lone = new InferenceSession(MlpFile);
+        pool.AttachLoneSession(lone);
+        var leases = 0;
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 500), async (_, token) =>
+        {
+            using var lease = await pool.LeaseAsync(0, token);
+            Interlocked.Increment(ref leases);
+            await Task.Yield();
+        });
+
+        leases.Should().Be(500);
+        pool.Idle.Should().Be(2);
+        using var next = await pool.LeaseAsync(0, CancellationToken.None);
+        next.Session.Should().BeSameAs(lone, "the lone session is free again");
+    }
+
+    [Fact]
+    public void ReleaseOnlySession_HandsTheSessionOver_AndTheDisposedPoolLeavesItOpen()
+    {
+        InferenceSession session;
+        using (var single = Pool(1))
+        {
+            session = single.ReleaseOnlySession();
+        }
+
+        using (session)
+        {
+            session.InputMetadata.Should().ContainKey("input", "the session still works after its old pool is gone");
+        }
+
+        using var two = Pool(2);
+        two.Invoking(pool => pool.ReleaseOnlySession()).Should().Throw<InvalidOperationException>();
+    }
+
+    [Fact]
     public async Task LeaseAsync_AllBusyPastTheWaitTimeout_Throws503AndTakesNothing()
     {
         var time = new FakeTimeProvider();

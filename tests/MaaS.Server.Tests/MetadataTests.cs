@@ -53,6 +53,16 @@ public sealed class MetadataTests(MaaSApplication app)
         {
             metrics.Should().Contain("maas_model_instance_choice_runs_per_second{model=\"cnn\",version=\"1\",instances=\"1\"} ");
         }
+
+        // A lone-request session is kept only beside several instances, and uses every CPU.
+        var lone = instances.TryGetProperty("lone_request_threads", out var loneThreads) ? loneThreads.GetInt32() : 0;
+        if (lone > 0)
+        {
+            count.Should().BeGreaterThan(1);
+            lone.Should().Be(Environment.ProcessorCount);
+        }
+
+        metrics.Should().Contain($"maas_model_lone_request_threads{{model=\"cnn\",version=\"1\"}} {lone}\n");
     }
 
     [Theory]

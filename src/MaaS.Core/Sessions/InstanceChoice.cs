@@ -17,6 +17,14 @@ public sealed record InstanceChoice(
     [property: JsonPropertyName("timings")] IReadOnlyList<InstanceTiming> Timings,
     [property: JsonPropertyName("note"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Note)
 {
+    /// <summary>
+    /// With <c>auto</c>, the threads of the extra session that runs a request finding every instance idle (one session
+    /// using every CPU); null when the version has none.
+    /// </summary>
+    [JsonPropertyName("lone_request_threads")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? LoneRequestThreads { get; init; }
+
     public const string FromConfig = "config";
     public const string FromServer = "server";
     public const string Auto = "auto";
@@ -27,7 +35,8 @@ public sealed record InstanceChoice(
         var detail = Timings.Count > 0
             ? string.Join(", ", Timings.Select(timing => timing.ToString()))
             : Note;
-        return $"{Instances} x {IntraOpThreads} threads{(Spinning ? " spinning" : "")} ({Source}{(detail is null ? "" : ": " + detail)})";
+        var lone = LoneRequestThreads is { } threads ? $" + 1 x {threads} threads for lone requests" : "";
+        return $"{Instances} x {IntraOpThreads} threads{(Spinning ? " spinning" : "")}{lone} ({Source}{(detail is null ? "" : ": " + detail)})";
     }
 }
 

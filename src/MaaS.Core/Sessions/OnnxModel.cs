@@ -38,6 +38,26 @@ public sealed partial class OnnxModel : IDisposable
     /// <summary>Instances (sessions) of this version.</summary>
     public int InstanceCount => _pool.Count;
 
+    /// <summary>Whether a request that finds every instance idle runs on a session of its own that uses every CPU.</summary>
+    public bool HasLoneRequestSession => _pool.LoneSession is not null;
+
+    /// <summary>Whether the instances' pool threads spin while waiting for work (as created by the loader).</summary>
+    internal bool Spins { get; init; }
+
+    /// <summary>Whether the lone-request session's pool threads spin.</summary>
+    internal bool LoneSessionSpins { get; private set; }
+
+    /// <summary>
+    /// Takes the session of <paramref name="single"/> (a one-session candidate of the instance choice, warmed up, not
+    /// serving) as this version's lone-request session, and disposes what is left of <paramref name="single"/>.
+    /// </summary>
+    internal void KeepForLoneRequests(OnnxModel single)
+    {
+        _pool.AttachLoneSession(single._pool.ReleaseOnlySession());
+        LoneSessionSpins = single.Spins;
+        single.Dispose();
+    }
+
     /// <summary>Requests waiting in the batch queue, or for an instance, not yet executing.</summary>
     public int QueuedRequests => _batcher?.Queue.Count ?? _pool.Waiting;
 

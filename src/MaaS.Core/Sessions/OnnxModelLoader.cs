@@ -29,6 +29,18 @@ internal sealed partial class OnnxModelLoader(
     /// </summary>
     internal const double ChoiceMargin = 1.5;
 
+    /// <summary>
+    /// How much faster, timed, the one-session candidate must run a request than one of the several sessions for
+    /// <c>auto</c> to keep it for requests that run alone: its extra copy of the weights must buy a clear gain.
+    /// </summary>
+    internal const double LoneMargin = 1.2;
+
+    /// <summary><see cref="ChoiceMargin"/>, which tests may move to make the timed choice come out one way.</summary>
+    internal double OneSessionMargin { get; set; } = ChoiceMargin;
+
+    /// <summary><see cref="LoneMargin"/>, which tests may move to make the lone-request session kept or not.</summary>
+    internal double LoneSessionMargin { get; set; } = LoneMargin;
+
     /// <summary>The several-sessions candidate of <c>auto</c>: one per CPU, at most this many (each holds a copy of the weights).</summary>
     internal const int MaxAutoInstances = 4;
 
@@ -104,24 +116,34 @@ internal sealed partial class OnnxModelLoader(
                 // Several sessions unless one is clearly faster alone. Served, the request threads share these CPUs, and a
                 // Run split over threads waits at every operator for the slowest of them (one the scheduler preempted);
                 // sessions of one thread each do not wait for each other (docs/performance.md, "The instance choice").
-                chosen = best[0] > ChoiceMargin * best[^1] ? created[0] : created[^1];
+                chosen = best[0] > OneSessionMargin * best[^1] ? created[0] : created[^1];
             }
 
-            foreach (var other in created.Where(other => !ReferenceEquals(other, chosen)))
+            var batching = BatchingPolicy.From(model.Config, chosen.Signature.MaxBatchSize);
+            var lone = KeepsLoneSession(created, chosen, best, batching) ? LoneSession(created, model, version, file, settings, onlyVersion, timingSample!) : null;
+            foreach (var other in created.Where(other => !ReferenceEquals(other, chosen) && !ReferenceEquals(other, lone)))
             {
                 other.Dispose();
+            }
+
+            if (lone is not null)
+            {
+                created.Remove(lone);
+                chosen.KeepForLoneRequests(lone);
             }
 
             created = [chosen];   // disposed should the rest of the load fail
             var source = settings.AutoInstances ? InstanceChoice.Auto : model.Config?.InstanceGroup is null ? InstanceChoice.FromServer : InstanceChoice.FromConfig;
             chosen.Choice = new InstanceChoice(
-                chosen.InstanceCount, settings.ThreadsPerInstance(chosen.InstanceCount, cpu.Cpus), Spinning(chosen.InstanceCount, onlyVersion), source, timings, note);
+                chosen.InstanceCount, settings.ThreadsPerInstance(chosen.InstanceCount, cpu.Cpus), Spinning(chosen.InstanceCount, onlyVersion), source, timings, note)
+            {
+                LoneRequestThreads = lone is null ? null : settings.ThreadsPerInstance(1, cpu.Cpus),
+            };
             if (samples!.Count > 0)
             {
                 Log.WarmedUp(logger, model.Name, version, chosen.InstanceCount, (long)chosen.WarmupDuration.TotalMilliseconds);
             }
 
-            var batching = BatchingPolicy.From(model.Config, chosen.Signature.MaxBatchSize);
             if (batching is not null)
             {
                 // After warmup, which runs on every instance directly: the workers own the instances from here on.
@@ -144,6 +166,53 @@ internal sealed partial class OnnxModelLoader(
             {
                 sample.Request.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether <c>auto</c>, having chosen several sessions, also keeps its timed one-session candidate for requests that
+    /// run alone: when that session ran at least <see cref="LoneSessionMargin"/> times as many runs per second as one of the
+    /// several did (a request alone then finishes that much sooner), without dynamic batching (whose workers hold the
+    /// instances), and unless MaaS:Sessions:LoneRequestSession is off.
+    /// </summary>
+    private bool KeepsLoneSession(List<OnnxModel> created, OnnxModel chosen, double[] best, BatchingPolicy? batching) =>
+        sessions.Value.LoneRequestSession && batching is null && created.Count > 1 && !ReferenceEquals(chosen, created[0])
+        && best[0] >= LoneSessionMargin * best[^1] / chosen.InstanceCount;
+
+    /// <summary>
+    /// The lone-request session: the one-session candidate itself when its pool threads do not spin (or spin because
+    /// MaaS:Sessions:AllowSpinning is true); else a new session
+    /// like it whose threads do not spin, warmed up with the timing sample. It mostly runs while the instances are idle,
+    /// but a request that arrives meanwhile runs beside it, and spinning threads would then take that request's CPUs
+    /// (conv96 at 8 concurrent callers: 0.85x with a spinning one, 1.0x without). Null when the new session cannot be
+    /// created (memory): the version serves without one, and a warning says why.
+    /// </summary>
+    private OnnxModel? LoneSession(
+        List<OnnxModel> created, ModelDirectory model, long version, string file, RuntimeSettings settings, bool onlyVersion, InferRequest sample)
+    {
+        if (!Spinning(1, onlyVersion) || sessions.Value.AllowSpinning == true)
+        {
+            // Not spinning, or spinning because MaaS:Sessions:AllowSpinning says every session should.
+            return created[0];
+        }
+
+        OnnxModel? fresh = null;
+        try
+        {
+            fresh = Create(model, version, file, settings.WithInstanceCount(1), spinning: false, created[0].Signature);
+            fresh.RunOnEveryInstance(sample);
+            var kept = fresh;
+            fresh = null;
+            return kept;
+        }
+        catch (ModelConfigException ex)
+        {
+            Log.LoneSessionFailed(logger, model.Name, version, ex.Message);
+            return null;
+        }
+        finally
+        {
+            fresh?.Dispose();
         }
     }
 
@@ -182,7 +251,7 @@ internal sealed partial class OnnxModelLoader(
         {
             var first = pool.Sessions[0];
             signature ??= WithLabels(SignatureBuilder.Build(model.Config, first.InputMetadata, first.OutputMetadata, options.Value.DefaultMaxBatchSize), model);
-            return new OnnxModel(pool, signature, provider);
+            return new OnnxModel(pool, signature, provider) { Spins = spinning };
         }
         catch
         {
@@ -351,5 +420,9 @@ internal sealed partial class OnnxModelLoader(
         [LoggerMessage(EventId = 1042, Level = LogLevel.Warning,
             Message = "{ModelName} v{ModelVersion}: the automatic instance choice could not create {Instances} instances, so it keeps one session. Cause: {Reason}")]
         public static partial void CandidateFailed(ILogger logger, string modelName, long modelVersion, int instances, string reason);
+
+        [LoggerMessage(EventId = 1043, Level = LogLevel.Warning,
+            Message = "{ModelName} v{ModelVersion}: the lone-request session could not be created, so a request alone runs on one instance. Cause: {Reason}")]
+        public static partial void LoneSessionFailed(ILogger logger, string modelName, long modelVersion, string reason);
     }
 }

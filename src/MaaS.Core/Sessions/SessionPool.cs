@@ -8,7 +8,9 @@ namespace MaaS.Core.Sessions;
 /// The instances of one model version (Triton's instance_group count): each runs one request at a time, so the count
 /// bounds concurrency and lets CPU threads be split between instances. Callers wait in arrival order (a channel's
 /// readers are served first come, first served), for at most the wait timeout, and stop waiting when their request is
-/// cancelled.
+/// cancelled. A pool may also hold a lone-request session (<see cref="AttachLoneSession"/>): one session using every
+/// CPU, which takes a request that finds every instance idle and nobody waiting, so that a request running alone is
+/// not held to one instance's share of the CPUs.
 /// </summary>
 internal sealed class SessionPool : IDisposable
 {
@@ -16,6 +18,9 @@ internal sealed class SessionPool : IDisposable
     private readonly Channel<InferenceSession> _idle;
     private readonly TimeProvider _time;
     private readonly TimeSpan _waitTimeout;
+    private InferenceSession? _lone;
+    private int _loneBusy;   // 0 or 1
+    private bool _released;
     private int _waiting;
 
     /// <param name="sessions">The instances; the pool owns them from here on.</param>
@@ -55,6 +60,14 @@ internal sealed class SessionPool : IDisposable
     public async ValueTask<SessionLease> LeaseAsync(long requestTimeoutMicroseconds, CancellationToken cancellationToken)
     {
 #pragma warning disable CA2000 // the pool owns its sessions; a lease only borrows one
+        // Alone: every instance idle and nobody in line. A request that arrives while it runs takes an instance as usual
+        // (the CPUs are shared for that while), and the lone session waits until the pool is idle again.
+        if (_lone is { } lone && _idle.Reader.Count == _sessions.Length && Volatile.Read(ref _waiting) == 0
+            && Interlocked.CompareExchange(ref _loneBusy, 1, 0) == 0)
+        {
+            return new SessionLease(this, lone);
+        }
+
         if (_idle.Reader.TryRead(out var session))
         {
             return new SessionLease(this, session);
@@ -86,16 +99,60 @@ internal sealed class SessionPool : IDisposable
 #pragma warning restore CA2000
     }
 
-    internal void Return(InferenceSession session) => _idle.Writer.TryWrite(session);
+    /// <summary>The session used every CPU for a request that runs alone (null when the pool has none).</summary>
+    public InferenceSession? LoneSession => _lone;
+
+    /// <summary>
+    /// Adds the session that runs a request finding the pool idle; the pool owns it from here on. Only before the pool
+    /// serves requests.
+    /// </summary>
+    internal void AttachLoneSession(InferenceSession session)
+    {
+        if (_lone is not null)
+        {
+            throw new InvalidOperationException("the pool has a lone-request session already");
+        }
+
+        _lone = session;
+    }
+
+    /// <summary>Hands the only session of a one-session pool to its caller, who owns it from here on; the pool serves no more.</summary>
+    internal InferenceSession ReleaseOnlySession()
+    {
+        if (_sessions.Length != 1 || _lone is not null || _released)
+        {
+            throw new InvalidOperationException("only an unused one-session pool can give its session away");
+        }
+
+        _released = true;
+        _idle.Writer.TryComplete();
+        return _sessions[0];
+    }
+
+    internal void Return(InferenceSession session)
+    {
+        if (ReferenceEquals(session, _lone))
+        {
+            Volatile.Write(ref _loneBusy, 0);
+            return;
+        }
+
+        _idle.Writer.TryWrite(session);
+    }
 
     /// <summary>Disposes every instance; only once no lease is out (the version's own lease count guarantees it).</summary>
     public void Dispose()
     {
         _idle.Writer.TryComplete();
-        foreach (var session in _sessions)
+        if (!_released)
         {
-            session.Dispose();
+            foreach (var session in _sessions)
+            {
+                session.Dispose();
+            }
         }
+
+        _lone?.Dispose();
     }
 }
 

@@ -33,6 +33,14 @@ public sealed class SessionsOptions
     /// </summary>
     public bool? AllowSpinning { get; set; }
 
+    /// <summary>
+    /// With <c>auto</c> instances: when several sessions are chosen and the one-session candidate ran a request clearly
+    /// faster than one of them (a model whose operators split over threads), keep that session too, for a request that
+    /// finds every instance idle, so a request alone uses every CPU. Costs one more copy of the weights. Not with
+    /// dynamic batching.
+    /// </summary>
+    public bool LoneRequestSession { get; set; } = true;
+
     /// <summary>Threads for running independent operators in parallel; 0 = ONNX Runtime's choice. Default 0, 0 to 1024.</summary>
     [Range(0, 1024)]
     public int InterOpThreads { get; set; }

@@ -97,6 +97,13 @@ internal static class MetricsEndpoints
             Line(text, "maas_model_instance_threads", Labels(model, version), choice.IntraOpThreads);
         }
 
+        Header(text, "maas_model_lone_request_threads", "gauge",
+            "Intra-op threads of the version's lone-request session, which runs a request that finds every instance idle; 0 when it has none.");
+        foreach (var (model, version, choice) in loaded)
+        {
+            Line(text, "maas_model_lone_request_threads", Labels(model, version), choice.LoneRequestThreads ?? 0);
+        }
+
         Header(text, "maas_model_instance_choice_runs_per_second", "gauge",
             "Throughput each candidate reached in the timed choice at load (MaaS:Sessions:InstanceCount auto), by candidate instance count.");
         foreach (var (model, version, choice) in loaded)
