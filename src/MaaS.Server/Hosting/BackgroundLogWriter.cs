@@ -31,6 +31,7 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
     private int _emitting;   // producers between their check of _stopping and their enqueue
     private long _dropped;
     private int _stopping;   // 0 or 1; written with a full fence, see Dispose
+    private int _closed;     // 0 or 1: set once no producer can still queue; the thread's last pass comes after it
 
     /// <param name="targets">Written in order from the background thread; disposed with this writer when disposable.</param>
     /// <param name="flush">Runs after each pass that wrote something (flushes a buffered stdout).</param>
@@ -87,7 +88,9 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
 
     private void Run()
     {
-        while (Volatile.Read(ref _stopping) == 0)
+        // Not _stopping: a producer that passed its check before the flag was set may still be queueing its event, and the
+        // last pass must come after it (Dispose sets _closed once none is left).
+        while (Volatile.Read(ref _closed) == 0)
         {
             lock (_wake)
             {
@@ -156,6 +159,7 @@ internal sealed class BackgroundLogWriter : ILogEventSink, IDisposable
             wait.SpinOnce();
         }
 
+        Volatile.Write(ref _closed, 1);
         Wake();
         _thread.Join();
         foreach (var target in _targets.OfType<IDisposable>())
