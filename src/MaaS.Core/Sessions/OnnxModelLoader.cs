@@ -185,7 +185,7 @@ internal sealed partial class OnnxModelLoader(
     /// like it whose threads do not spin, warmed up with the timing sample. It mostly runs while the instances are idle,
     /// but a request that arrives meanwhile runs beside it, and spinning threads would then take that request's CPUs
     /// (conv96 at 8 concurrent callers: 0.85x with a spinning one, 1.0x without). Null when the new session cannot be
-    /// created (memory): the version serves without one, and a warning says why.
+    /// created or run (memory): the version serves without one, and a warning says why.
     /// </summary>
     private OnnxModel? LoneSession(
         List<OnnxModel> created, ModelDirectory model, long version, string file, RuntimeSettings settings, bool onlyVersion, InferRequest sample)
@@ -205,8 +205,9 @@ internal sealed partial class OnnxModelLoader(
             fresh = null;
             return kept;
         }
-        catch (ModelConfigException ex)
+        catch (Exception ex) when (ex is ModelConfigException or OnnxRuntimeException or ServingException)
         {
+            // An extra the version serves well without: it loads all the same.
             Log.LoneSessionFailed(logger, model.Name, version, ex.Message);
             return null;
         }

@@ -61,8 +61,9 @@ internal sealed class SessionPool : IDisposable
     {
 #pragma warning disable CA2000 // the pool owns its sessions; a lease only borrows one
         // Alone: every instance idle and nobody in line. A request that arrives while it runs takes an instance as usual
-        // (the CPUs are shared for that while), and the lone session waits until the pool is idle again.
-        if (_lone is { } lone && _idle.Reader.Count == _sessions.Length && Volatile.Read(ref _waiting) == 0
+        // (the CPUs are shared for that while), and the lone session waits until the pool is idle again. The cheap check of
+        // the waiters comes first: a bounded channel's Count takes its lock.
+        if (_lone is { } lone && Volatile.Read(ref _waiting) == 0 && _idle.Reader.Count == _sessions.Length
             && Interlocked.CompareExchange(ref _loneBusy, 1, 0) == 0)
         {
             return new SessionLease(this, lone);
